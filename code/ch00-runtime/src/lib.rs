@@ -1,0 +1,3 @@
+//! Chapter 0 of *Go's `sync`, rebuilt in Rust*: the runtime beneath `sync`.
+
+pub mod sync;

@@ -1,0 +1,3 @@
+//! Chapter 1 of *Go's `sync`, rebuilt in Rust*: `Mutex`.
+
+pub mod sync;
