@@ -19,15 +19,26 @@ fn main() {
     collect_markdown(&root.join("book/src"), &mut sources);
     sources.sort();
     println!("cargo:rerun-if-changed={}", root.join("book/src").display());
-    println!("cargo:rerun-if-changed={}", root.join("README.md").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("README.md").display()
+    );
 
     let mut filtered = Vec::new();
     for src in &sources {
         let text = fs::read_to_string(src).unwrap();
-        let rel = src.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let rel = src
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         // `book/src/ch00-runtime/index.md` → `book_src_ch00_runtime_index.md`,
         // which skeptic turns into the test-name prefix.
-        let name = rel.replace(['/', '-', '.'], "_").trim_end_matches("_md").to_owned() + ".md";
+        let name = rel
+            .replace(['/', '-', '.'], "_")
+            .trim_end_matches("_md")
+            .to_owned()
+            + ".md";
         let path = out.join(name);
         fs::write(&path, standalone_only(&text)).unwrap();
         filtered.push(path);

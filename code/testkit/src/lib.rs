@@ -78,9 +78,8 @@ where
     thread::Builder::new()
         .name(format!("{name} (watched)"))
         .spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                body(&body_progress)
-            }));
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&body_progress)));
             // The receiver is gone only if the watchdog already gave up.
             let _ = done_tx.send(result);
         })

@@ -57,18 +57,32 @@ fn spawn_error(program: &str, err: std::io::Error) -> anyhow::Error {
 
 /// Builds `package`'s tests. Compiler errors in files under `focus` are
 /// returned alone; otherwise all of them are.
-pub fn build(root: &Path, package: &str, flavor: Flavor, focus: &Path, quiet: bool) -> Result<Build> {
+pub fn build(
+    root: &Path,
+    package: &str,
+    flavor: Flavor,
+    focus: &Path,
+    quiet: bool,
+) -> Result<Build> {
     let cargo = cargo();
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(root)
-        .args(["test", "--no-run", "--message-format=json", "--package", package]);
+    cmd.current_dir(root).args([
+        "test",
+        "--no-run",
+        "--message-format=json",
+        "--package",
+        package,
+    ]);
     if flavor == Flavor::Loom {
         loom_env(&mut cmd, root);
         cmd.args(["--release", "--test", "loom"]);
     }
     // Cargo's own progress ("Compiling …") goes to stderr: show it unless quiet.
-    cmd.stdout(Stdio::piped())
-        .stderr(if quiet { Stdio::piped() } else { Stdio::inherit() });
+    cmd.stdout(Stdio::piped()).stderr(if quiet {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    });
     let mut child = cmd.spawn().map_err(|e| spawn_error(&cargo, e))?;
     let stderr = child.stderr.take().map(drain);
     let stdout = child.stdout.take().context("cargo's stdout")?;
@@ -110,7 +124,9 @@ pub fn build(root: &Path, package: &str, flavor: Flavor, focus: &Path, quiet: bo
         }
     }
     let status = child.wait()?;
-    let stderr_text = stderr.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+    let stderr_text = stderr
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
     if status.success() {
         return Ok(Build::Built(executables));
     }

@@ -66,8 +66,8 @@ impl Exercise {
     /// The progressive hints, from `HINTS.md` (`## Hint N` sections).
     pub fn hints(&self) -> Result<Vec<String>> {
         let path = self.dir.join("HINTS.md");
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         Ok(parse_hints(&text))
     }
 

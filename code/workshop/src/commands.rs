@@ -98,7 +98,9 @@ pub fn check(root: &Path, ex: &Exercise, limit: Duration) -> Result<bool> {
     println!("checking {}: {}", ex.name, ex.meta.goal);
     let passed = check_flavor(root, ex, Flavor::Plain, limit)?
         && (!ex.has_loom() || {
-            println!("\nthe plain tests pass; now the loom model (every interleaving of its threads)");
+            println!(
+                "\nthe plain tests pass; now the loom model (every interleaving of its threads)"
+            );
             check_flavor(root, ex, Flavor::Loom, limit)?
         });
     let mut st = state::load(root);
@@ -114,7 +116,11 @@ pub fn check(root: &Path, ex: &Exercise, limit: Duration) -> Result<bool> {
         println!(
             "\n✓ {} is solved: its tests{} pass.",
             ex.name,
-            if ex.has_loom() { " and its loom model" } else { "" }
+            if ex.has_loom() {
+                " and its loom model"
+            } else {
+                ""
+            }
         );
         let page = ex.meta.read_next.trim_end_matches(".md");
         println!(
@@ -134,7 +140,10 @@ fn check_flavor(root: &Path, ex: &Exercise, flavor: Flavor, limit: Duration) -> 
                 println!("{e}");
             }
             if errors.len() > MAX_ERRORS {
-                println!("… and {} more; fix the first one first.", errors.len() - MAX_ERRORS);
+                println!(
+                    "… and {} more; fix the first one first.",
+                    errors.len() - MAX_ERRORS
+                );
             }
             return Ok(false);
         }
@@ -169,16 +178,29 @@ pub fn hint(root: &Path, ex: &Exercise, level: Option<usize>) -> Result<bool> {
     let shown = st.hints_shown.get(&ex.name).copied().unwrap_or(0);
     let k = match level {
         Some(k) if k > hints.len() => {
-            bail!("{} has {} hints; ask for one from 1 to {}", ex.name, hints.len(), hints.len())
+            bail!(
+                "{} has {} hints; ask for one from 1 to {}",
+                ex.name,
+                hints.len(),
+                hints.len()
+            )
         }
         Some(k) => k,
         None => (shown + 1).min(hints.len()),
     };
-    println!("hint {k} of {} for {}:\n\n{}\n", hints.len(), ex.name, hints[k - 1]);
+    println!(
+        "hint {k} of {} for {}:\n\n{}\n",
+        hints.len(),
+        ex.name,
+        hints[k - 1]
+    );
     if k < hints.len() {
         println!("(`cargo workshop hint {}` again for the next one)", ex.name);
     } else {
-        println!("(that was the last hint; the solution is in solutions/{})", ex.name);
+        println!(
+            "(that was the last hint; the solution is in solutions/{})",
+            ex.name
+        );
     }
     st.hints_shown.insert(ex.name.clone(), shown.max(k));
     state::save(root, &st)?;
@@ -237,10 +259,17 @@ pub fn verify(root: &Path, all: &[Exercise], limit: Duration) -> Result<bool> {
     let mut problems = Vec::new();
     for ex in all {
         println!("verifying {}", ex.name);
-        problems.extend(verify_one(root, ex, limit)?.into_iter().map(|p| format!("{}: {p}", ex.name)));
+        problems.extend(
+            verify_one(root, ex, limit)?
+                .into_iter()
+                .map(|p| format!("{}: {p}", ex.name)),
+        );
     }
     if problems.is_empty() {
-        println!("\nverify: all {} exercises fail unsolved and pass solved", all.len());
+        println!(
+            "\nverify: all {} exercises fail unsolved and pass solved",
+            all.len()
+        );
         Ok(true)
     } else {
         println!("\nverify found {} problem(s):", problems.len());
@@ -265,7 +294,10 @@ fn verify_one(root: &Path, ex: &Exercise, limit: Duration) -> Result<Vec<String>
         problems.push("HINTS.md has no hints".to_owned());
     }
     if !root.join("book/src").join(&ex.meta.read_next).is_file() {
-        problems.push(format!("read_next names a missing page: book/src/{}", ex.meta.read_next));
+        problems.push(format!(
+            "read_next names a missing page: book/src/{}",
+            ex.meta.read_next
+        ));
     }
     problems.extend(solution_shares_tests(ex)?);
 
@@ -275,14 +307,15 @@ fn verify_one(root: &Path, ex: &Exercise, limit: Duration) -> Result<Vec<String>
         let fixes: Vec<String> = changed
             .iter()
             .map(|rel| {
-                let id = catalog::blob_id_of(&ex.dir.join(rel)).unwrap_or_else(|| "<missing>".into());
+                let id =
+                    catalog::blob_id_of(&ex.dir.join(rel)).unwrap_or_else(|| "<missing>".into());
                 format!("\"{rel}\" = \"{id}\"")
             })
             .collect();
         problems.push(format!(
             "{} differ from the pristine copy named in exercise.toml; verify only judges \
              pristine exercises (a learner: your work is safe, run verify on a clean checkout; \
-             a maintainer who changed the exercise: record it under [pristine] as {})",
+             a maintainer who changed the exercise: commit it and run `cargo xtask pristine`, which records {})",
             changed.join(", "),
             fixes.join(", ")
         ));
@@ -298,7 +331,8 @@ fn verify_one(root: &Path, ex: &Exercise, limit: Duration) -> Result<Vec<String>
         Build::Built(exes) => {
             let (outcome, _) = cargo::run(&exes, &ex.dir, Flavor::Plain, limit, true)?;
             match outcome {
-                Run::Passed => problems.push("the pristine exercise passes its tests: they do not bite".to_owned()),
+                Run::Passed => problems
+                    .push("the pristine exercise passes its tests: they do not bite".to_owned()),
                 Run::Failed => println!("  pristine: fails, as it should"),
                 Run::TimedOut => println!("  pristine: fails (timed out), as it should"),
             }
@@ -307,9 +341,17 @@ fn verify_one(root: &Path, ex: &Exercise, limit: Duration) -> Result<Vec<String>
 
     // The solution passes the very same tests, and the loom model.
     let package = ex.solution_package();
-    let flavors: &[Flavor] = if ex.has_loom() { &[Flavor::Plain, Flavor::Loom] } else { &[Flavor::Plain] };
+    let flavors: &[Flavor] = if ex.has_loom() {
+        &[Flavor::Plain, Flavor::Loom]
+    } else {
+        &[Flavor::Plain]
+    };
     for &flavor in flavors {
-        let what = if flavor == Flavor::Loom { "loom model" } else { "tests" };
+        let what = if flavor == Flavor::Loom {
+            "loom model"
+        } else {
+            "tests"
+        };
         match cargo::build(root, &package, flavor, &ex.solution_dir, true)? {
             Build::Failed(errors) => problems.push(format!(
                 "the solution's {what} do not compile:\n{}",
@@ -319,7 +361,10 @@ fn verify_one(root: &Path, ex: &Exercise, limit: Duration) -> Result<Vec<String>
                 let (outcome, output) = cargo::run(&exes, &ex.solution_dir, flavor, limit, true)?;
                 match outcome {
                     Run::Passed => println!("  solution: {what} pass"),
-                    Run::Failed => problems.push(format!("the solution fails its {what}:\n{}", tail(&output, 40))),
+                    Run::Failed => problems.push(format!(
+                        "the solution fails its {what}:\n{}",
+                        tail(&output, 40)
+                    )),
                     Run::TimedOut => problems.push(format!(
                         "the solution's {what} timed out after {} s",
                         limit.as_secs()
@@ -337,7 +382,8 @@ fn solution_shares_tests(ex: &Exercise) -> Result<Vec<String>> {
     let Ok(text) = fs::read_to_string(&manifest) else {
         return Ok(vec![format!("no solution at solutions/{}", ex.name)]);
     };
-    let doc: toml::Table = toml::from_str(&text).with_context(|| format!("{} does not parse", manifest.display()))?;
+    let doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} does not parse", manifest.display()))?;
     let declared: Vec<PathBuf> = doc
         .get("test")
         .and_then(|t| t.as_array())
@@ -388,15 +434,22 @@ pub fn reset(root: &Path, ex: &Exercise) -> Result<bool> {
             Err(_) => bail!("reset needs git, and `git` cannot be run here; nothing was changed"),
         }
     }
-    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let backup = state::dir(root).join("backups").join(&ex.name).join(stamp.to_string());
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let backup = state::dir(root)
+        .join("backups")
+        .join(&ex.name)
+        .join(stamp.to_string());
     for (rel, _) in &restored {
         let current = ex.dir.join(rel);
         if current.is_file() {
             let saved = backup.join(rel);
             fs::create_dir_all(saved.parent().expect("a file path has a parent"))?;
-            fs::copy(&current, &saved)
-                .with_context(|| format!("cannot back up {}; nothing was restored", current.display()))?;
+            fs::copy(&current, &saved).with_context(|| {
+                format!("cannot back up {}; nothing was restored", current.display())
+            })?;
         }
     }
     for (rel, content) in &restored {
@@ -404,9 +457,14 @@ pub fn reset(root: &Path, ex: &Exercise) -> Result<bool> {
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(&target, content).with_context(|| format!("cannot write {}", target.display()))?;
+        fs::write(&target, content)
+            .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    let shown = backup.strip_prefix(root).unwrap_or(&backup).display().to_string();
+    let shown = backup
+        .strip_prefix(root)
+        .unwrap_or(&backup)
+        .display()
+        .to_string();
     println!("saved your version of {} to {shown}/", changed.join(", "));
     println!("restored the pristine exercises/{}", ex.name);
     let mut st = state::load(root);

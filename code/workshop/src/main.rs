@@ -34,6 +34,13 @@ usage: cargo workshop <command>
                             the pristine exercise";
 
 fn main() -> ExitCode {
+    // `cargo workshop list | head` should stop quietly when the reader goes,
+    // as other command-line tools do, not panic on a closed pipe.
+    // SAFETY: called once at start, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run(std::env::args().skip(1).collect()) {
         Ok(code) => code,
         Err(err) => {
@@ -90,5 +97,9 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
         }
         [other, ..] => bail!("unknown command '{other}'\n\n{USAGE}"),
     };
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -32,7 +32,10 @@ fn try_lock_fails_while_held() {
     testkit::watchdog_with(LIMIT, |_| {
         let lock = SpinLock::new(());
         let guard = lock.try_lock().expect("an unlocked lock must be free");
-        assert!(lock.try_lock().is_none(), "try_lock succeeded on a held lock");
+        assert!(
+            lock.try_lock().is_none(),
+            "try_lock succeeded on a held lock"
+        );
         drop(guard);
         assert!(lock.try_lock().is_some(), "dropping the guard must unlock");
     });

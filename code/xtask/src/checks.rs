@@ -1,0 +1,244 @@
+//! `cargo xtask test`: every check, in CI's order, each step timed.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use crate::util::{self, run};
+use crate::{book, browser, tools};
+
+pub struct Step {
+    pub name: &'static str,
+    pub what: &'static str,
+    action: fn(&Path) -> Result<()>,
+}
+
+pub const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        what: "cargo fmt --check",
+        action: fmt,
+    },
+    Step {
+        name: "clippy",
+        what: "cargo clippy --workspace --all-targets -- -D warnings",
+        action: clippy,
+    },
+    Step {
+        name: "test",
+        what: "cargo test (every crate but the unsolved exercises)",
+        action: test,
+    },
+    Step {
+        name: "book",
+        what: "build the book with the pinned tools; check includes, pasted code, titles, links",
+        action: book_step,
+    },
+    Step {
+        name: "snippets",
+        what: "compile and run the book's standalone snippets (skeptic)",
+        action: snippets,
+    },
+    Step {
+        name: "browser",
+        what: "headless Chromium: titles, Mermaid diagrams, JavaScript errors, search",
+        action: browser_step,
+    },
+    Step {
+        name: "workshop",
+        what: "cargo workshop verify: each exercise fails pristine and passes solved",
+        action: workshop,
+    },
+    Step {
+        name: "loom",
+        what: "loom models (--cfg loom, release, LOOM_MAX_PREEMPTIONS=2)",
+        action: loom,
+    },
+    Step {
+        name: "miri",
+        what: "Miri on every crate with unsafe code",
+        action: miri,
+    },
+    Step {
+        name: "bench",
+        what: "cargo bench --no-run",
+        action: bench,
+    },
+];
+
+pub fn run_steps(root: &Path, only: &[String]) -> Result<()> {
+    for name in only {
+        if !STEPS.iter().any(|s| s.name == name) {
+            let names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+            bail!(
+                "no step named '{name}'; the steps are: {}",
+                names.join(", ")
+            );
+        }
+    }
+    let chosen: Vec<&Step> = STEPS
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name))
+        .collect();
+    let started = Instant::now();
+    let mut times: Vec<(&str, Duration, bool)> = Vec::new();
+    for (i, step) in chosen.iter().enumerate() {
+        println!(
+            "\n==> [{}/{}] {}: {}",
+            i + 1,
+            chosen.len(),
+            step.name,
+            step.what
+        );
+        let t = Instant::now();
+        let result = (step.action)(root);
+        let took = t.elapsed();
+        times.push((step.name, took, result.is_ok()));
+        match &result {
+            Ok(()) => println!("<== {} passed in {:.1} s", step.name, took.as_secs_f64()),
+            Err(e) => println!(
+                "<== {} FAILED in {:.1} s: {e:#}",
+                step.name,
+                took.as_secs_f64()
+            ),
+        }
+        if result.is_err() {
+            summary(&times, started.elapsed());
+            let skipped: Vec<&str> = chosen[i + 1..].iter().map(|s| s.name).collect();
+            if !skipped.is_empty() {
+                println!("not run after the failure: {}", skipped.join(", "));
+            }
+            return result;
+        }
+    }
+    summary(&times, started.elapsed());
+    Ok(())
+}
+
+fn summary(times: &[(&str, Duration, bool)], total: Duration) {
+    println!("\nstep        time    result");
+    for (name, took, ok) in times {
+        println!(
+            "{name:<10} {:>6.1} s  {}",
+            took.as_secs_f64(),
+            if *ok { "ok" } else { "FAILED" }
+        );
+    }
+    println!("{:<10} {:>6.1} s", "total", total.as_secs_f64());
+    let passed = times.iter().filter(|t| t.2).count();
+    println!("{passed} passed, {} failed", times.len() - passed);
+}
+
+fn fmt(root: &Path) -> Result<()> {
+    run(util::cargo()
+        .current_dir(root)
+        .args(["fmt", "--all", "--", "--check"]))
+}
+
+fn clippy(root: &Path) -> Result<()> {
+    run(util::cargo().current_dir(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn test(root: &Path) -> Result<()> {
+    run(util::cargo().current_dir(root).arg("test"))
+}
+
+fn book_step(root: &Path) -> Result<()> {
+    tools::ensure_book_tools()?;
+    let mut problems = book::lint(root)?;
+    book::prepare(root)?;
+    book::build(root)?;
+    problems.extend(book::check_links(root)?);
+    report(problems, "the book")
+}
+
+fn snippets(root: &Path) -> Result<()> {
+    run(util::cargo()
+        .current_dir(root)
+        .args(["test", "--package", "book-snippets"]))
+}
+
+fn browser_step(root: &Path) -> Result<()> {
+    if !root.join("book/build/index.html").is_file() {
+        book_step(root)?;
+    }
+    report(browser::check(root, "starvation")?, "the browser check")
+}
+
+fn workshop(root: &Path) -> Result<()> {
+    run(util::cargo().current_dir(root).args([
+        "run",
+        "--quiet",
+        "--package",
+        "workshop",
+        "--",
+        "verify",
+    ]))
+}
+
+fn loom(root: &Path) -> Result<()> {
+    let with_loom: Vec<_> = util::packages(root)?
+        .into_iter()
+        .filter(|p| p.test_targets.iter().any(|t| t == "loom"))
+        .collect();
+    if with_loom.is_empty() {
+        bail!("no crate has a loom test: the step would check nothing");
+    }
+    let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    flags.push_str(" --cfg loom");
+    for p in with_loom {
+        run(util::cargo()
+            .current_dir(root)
+            .env("RUSTFLAGS", flags.trim())
+            .env("LOOM_MAX_PREEMPTIONS", "2")
+            .env("CARGO_TARGET_DIR", root.join("target/loom"))
+            .args(["test", "--release", "--package", &p.name, "--test", "loom"]))?;
+    }
+    Ok(())
+}
+
+fn miri(root: &Path) -> Result<()> {
+    let with_unsafe: Vec<_> = util::packages(root)?
+        .into_iter()
+        .filter(|p| util::has_unsafe(&p.dir))
+        .collect();
+    if with_unsafe.is_empty() {
+        bail!("no crate has unsafe code: the step would check nothing");
+    }
+    tools::ensure_miri()?;
+    let names: Vec<&str> = with_unsafe.iter().map(|p| p.name.as_str()).collect();
+    println!("crates with unsafe code: {}", names.join(", "));
+    for p in &with_unsafe {
+        run(Command::new("cargo").current_dir(root).args([
+            "+nightly",
+            "miri",
+            "test",
+            "--package",
+            &p.name,
+        ]))?;
+    }
+    Ok(())
+}
+
+fn bench(root: &Path) -> Result<()> {
+    run(util::cargo().current_dir(root).args(["bench", "--no-run"]))
+}
+
+fn report(problems: Vec<String>, what: &str) -> Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        println!("  - {p}");
+    }
+    bail!("{} problem(s) in {what}", problems.len())
+}

@@ -1,0 +1,81 @@
+//! The pinned external tools, installed on demand.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::{self, run};
+
+/// The book's tools, pinned: both were tried together here.
+pub const MDBOOK: (&str, &str) = ("mdbook", "0.5.4");
+pub const MDBOOK_MERMAID: (&str, &str) = ("mdbook-mermaid", "0.17.1");
+
+fn version_of(program: &str) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Installs `mdbook` and `mdbook-mermaid` at their pinned versions unless
+/// those versions are already on PATH.
+pub fn ensure_book_tools() -> Result<()> {
+    for (name, version) in [MDBOOK, MDBOOK_MERMAID] {
+        match version_of(name) {
+            Some(v) if v.ends_with(version) || v.ends_with(&format!("v{version}")) => {}
+            found => {
+                println!(
+                    "{name} {version} is needed ({}); installing it with cargo install --locked",
+                    found.as_deref().unwrap_or("not installed")
+                );
+                run(util::cargo().args(["install", "--locked", &format!("{name}@{version}")]))?;
+                let now = version_of(name).unwrap_or_default();
+                if !now.ends_with(version) {
+                    bail!(
+                        "installed {name} {version}, but `{name} --version` says '{now}': \
+                         is another {name} earlier on PATH than ~/.cargo/bin?"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Chromium binary, installed from Debian's packages if missing.
+pub fn ensure_chromium() -> Result<String> {
+    for candidate in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = Command::new("which").arg(candidate).output()
+            && out.status.success()
+        {
+            return Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+        }
+    }
+    println!("chromium is not installed; installing Debian's package (needs root and apt-get)");
+    run(Command::new("apt-get").arg("update").arg("-q"))
+        .context("cannot install chromium: `apt-get update` failed")?;
+    run(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]))
+        .context("cannot install chromium with apt-get; install it by hand and run again")?;
+    Ok("/usr/bin/chromium".to_owned())
+}
+
+/// Nightly's Miri, with the component added if missing.
+pub fn ensure_miri() -> Result<()> {
+    let ok = Command::new("cargo")
+        .args(["+nightly", "miri", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("Miri is not installed; adding it to the nightly toolchain");
+        run(Command::new("rustup").args([
+            "component",
+            "add",
+            "miri",
+            "rust-src",
+            "--toolchain",
+            "nightly",
+        ]))
+        .context("cannot add Miri: is a nightly toolchain installed (`rustup toolchain install nightly`)?")?;
+    }
+    run(Command::new("cargo").args(["+nightly", "miri", "setup"]))
+}

@@ -1,0 +1,171 @@
+//! Small helpers: the workspace root, running commands loudly, crate lists.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+/// The cargo running us (so `cargo +nightly xtask` stays consistent).
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Runs `cmd`, echoing it first; fails with the command line if it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let line = describe(cmd);
+    println!("$ {line}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start `{line}`"))?;
+    if !status.success() {
+        bail!("`{line}` failed ({status})");
+    }
+    Ok(())
+}
+
+pub fn describe(cmd: &Command) -> String {
+    let envs: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+        .filter(|e| !e.starts_with("CARGO_TARGET_DIR"))
+        .collect();
+    let mut parts = envs;
+    parts.push(cmd.get_program().to_string_lossy().into_owned());
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// A workspace package, as `cargo metadata` describes it.
+pub struct Package {
+    pub name: String,
+    pub dir: PathBuf,
+    pub test_targets: Vec<String>,
+}
+
+/// Every workspace package except the exercises (which fail until solved).
+pub fn packages(root: &Path) -> Result<Vec<Package>> {
+    let out = cargo()
+        .current_dir(root)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: Value = serde_json::from_slice(&out.stdout)?;
+    let mut all = Vec::new();
+    for p in meta["packages"].as_array().into_iter().flatten() {
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        let dir = manifest.parent().unwrap_or(root).to_path_buf();
+        if dir.starts_with(root.join("exercises")) {
+            continue;
+        }
+        let test_targets = p["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "test"))
+            })
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect();
+        all.push(Package {
+            name: p["name"].as_str().unwrap_or_default().to_owned(),
+            dir,
+            test_targets,
+        });
+    }
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
+}
+
+/// True if any `.rs` file under `dir/src` has an `unsafe` block, fn or impl.
+pub fn has_unsafe(dir: &Path) -> bool {
+    rust_files(&dir.join("src")).iter().any(|f| {
+        fs::read_to_string(f).is_ok_and(|text| {
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .any(|l| {
+                    l.contains("unsafe {") || l.contains("unsafe fn") || l.contains("unsafe impl")
+                })
+        })
+    })
+}
+
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_with(dir, "rs")
+}
+
+pub fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "target" && n != "api") {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|e| e == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Git's blob id of a file (what `git hash-object` prints).
+fn blob_id(bytes: &[u8]) -> String {
+    let mut hasher = sha1_smol::Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hasher.digest().to_string()
+}
+
+/// Rewrites the `[pristine]` table of every `exercises/*/exercise.toml` to
+/// the files as they are now.
+pub fn record_pristine(root: &Path) -> Result<()> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root.join("exercises"))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("exercise.toml").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let meta_path = dir.join("exercise.toml");
+        let text = fs::read_to_string(&meta_path)?;
+        let head = text
+            .split_once("\n[pristine]")
+            .map(|(h, _)| h)
+            .context("exercise.toml has no [pristine] table")?;
+        let mut files = vec![dir.join("Cargo.toml"), dir.join("HINTS.md")];
+        files.extend(rust_files(&dir.join("src")));
+        files.extend(rust_files(&dir.join("tests")));
+        let mut table = String::from("\n[pristine]\n");
+        for f in files {
+            let rel = f.strip_prefix(&dir)?.to_string_lossy().into_owned();
+            table.push_str(&format!("\"{rel}\" = \"{}\"\n", blob_id(&fs::read(&f)?)));
+        }
+        fs::write(&meta_path, format!("{head}{table}"))?;
+        println!("recorded {}", meta_path.strip_prefix(root)?.display());
+    }
+    println!(
+        "commit the exercises together with their exercise.toml, so `reset` can find them in git"
+    );
+    Ok(())
+}
