@@ -25,7 +25,10 @@ use crate::tools;
 const PROBE: &str = r#"JSON.stringify({
   title: (document.querySelector('main h1') || {}).textContent || null,
   mermaid: document.querySelectorAll('pre.mermaid').length,
-  rendered: document.querySelectorAll('pre.mermaid svg').length
+  rendered: document.querySelectorAll('pre.mermaid svg').length,
+  failed: [...document.querySelectorAll('pre.mermaid svg')].filter(svg =>
+    svg.getAttribute('aria-roledescription') === 'error'
+    || svg.textContent.includes('Syntax error')).length
 })"#;
 
 /// How many search results the search box shows.
@@ -100,28 +103,32 @@ pub fn check(root: &Path, search_word: &str) -> Result<Vec<String>> {
         let url = format!("{base}/{html}");
         errors.lock().unwrap().clear();
         tab.navigate_to(&url)?.wait_until_navigated()?;
-        // Mermaid renders after load: wait for it, up to a limit.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let state = loop {
+        // Mermaid renders after load: wait until every block holds an SVG
+        // (up to a limit), let it settle, then take the final reading.
+        let probe = || -> Result<Value> {
             let v = tab.evaluate(PROBE, false)?.value.unwrap_or(Value::Null);
-            let state: Value = serde_json::from_str(v.as_str().unwrap_or("{}"))?;
-            let done = state["mermaid"] == state["rendered"];
-            if done || Instant::now() > deadline {
-                break state;
+            Ok(serde_json::from_str(v.as_str().unwrap_or("{}"))?)
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = probe()?;
+            if s["mermaid"] == s["rendered"] || Instant::now() > deadline {
+                break;
             }
             thread::sleep(Duration::from_millis(200));
-        };
-        thread::sleep(Duration::from_millis(100));
+        }
+        thread::sleep(Duration::from_millis(300));
+        let state = probe()?;
         let shot = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
         fs::write(
             shots.join(html.replace('/', "__").replace(".html", ".png")),
             shot,
         )?;
 
-        let (n, rendered) = (
-            state["mermaid"].as_u64().unwrap_or(0),
-            state["rendered"].as_u64().unwrap_or(0),
-        );
+        let count = |key: &str| state[key].as_u64().unwrap_or(0);
+        // Mermaid draws an error diagram in place of one it cannot parse.
+        let (n, failed) = (count("mermaid"), count("failed"));
+        let rendered = count("rendered").saturating_sub(failed);
         let title = state["title"].as_str().unwrap_or("").trim().to_owned();
         println!(
             "  {html}: \"{title}\"{}",
@@ -136,7 +143,7 @@ pub fn check(root: &Path, search_word: &str) -> Result<Vec<String>> {
         }
         if rendered < n {
             problems.push(format!(
-                "{html}: {} of {n} mermaid diagrams did not render",
+                "{html}: {} of {n} mermaid diagrams did not render ({failed} with a syntax error)",
                 n - rendered
             ));
         }
