@@ -4,11 +4,11 @@
 //! for a semaphore to sleep on, for permission to spin, and for the time.
 //! This crate is that runtime, for the chapters that follow:
 //!
-//! * [`sema`]: `semacquire`, `semacquire_mutex` and `semrelease`, the
-//!   address-keyed semaphore with FIFO and LIFO queueing and handoff;
-//! * [`spin`]: `can_spin` and `do_spin`, Go's bounded active spinning;
-//! * [`time`]: `nanotime`;
-//! * [`sync`]: the std/loom facade every chapter's code is written against.
+//! * the [`sema`] module: `semacquire`, `semacquire_mutex` and `semrelease`,
+//!   the address-keyed semaphore with FIFO and LIFO queueing and handoff;
+//! * the [`spin`] module: `can_spin` and `do_spin`, Go's bounded spinning;
+//! * the [`time`] module: `nanotime`;
+//! * the [`sync`] module: the std/loom facade every chapter is written against.
 
 pub mod sema;
 pub mod spin;
