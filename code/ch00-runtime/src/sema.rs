@@ -28,6 +28,7 @@ use crate::sync::{Arc, Mutex};
 /// addresses share a root often and each model stays small.
 pub const SEM_TAB_SIZE: usize = if cfg!(loom) { 3 } else { 251 };
 
+// ANCHOR: types
 /// One root: the waiter queues of the addresses that hash here.
 struct SemaRoot {
     queues: Mutex<Vec<AddrQueue>>,
@@ -52,6 +53,7 @@ const WAITING: u32 = 0;
 const WOKEN: u32 = 1;
 /// Woken with the count already taken for us (Go: `ticket = 1`).
 const HANDED_OFF: u32 = 2;
+// ANCHOR_END: types
 
 impl SemaRoot {
     #[cfg(not(loom))]
@@ -83,6 +85,7 @@ loom::lazy_static! {
         (0..SEM_TAB_SIZE).map(|_| CachePadded::new(SemaRoot::new())).collect();
 }
 
+// ANCHOR: root_for
 /// The root an address hashes to (Go's `rootFor`): the address without its
 /// low 3 bits, modulo the table size.
 pub fn root_index(addr: &AtomicU32) -> usize {
@@ -92,7 +95,9 @@ pub fn root_index(addr: &AtomicU32) -> usize {
 fn root_for(addr: &AtomicU32) -> &'static SemaRoot {
     &SEMTABLE[root_index(addr)]
 }
+// ANCHOR_END: root_for
 
+// ANCHOR: cansemacquire
 /// Takes one from the count if it is above zero (Go's `cansemacquire`).
 ///
 /// SeqCst: the successful CAS pairs with the `fetch_add` in `semrelease`
@@ -110,6 +115,7 @@ fn cansemacquire(addr: &AtomicU32) -> bool {
         }
     }
 }
+// ANCHOR_END: cansemacquire
 
 /// Waits until the count is above zero, then takes one (Go's `semacquire`).
 pub fn semacquire(addr: &AtomicU32) {
@@ -123,6 +129,7 @@ pub fn semacquire_mutex(addr: &AtomicU32, lifo: bool) {
     semacquire1(addr, lifo);
 }
 
+// ANCHOR: semacquire1
 fn semacquire1(addr: &AtomicU32, lifo: bool) {
     if cansemacquire(addr) {
         return;
@@ -171,7 +178,9 @@ fn semacquire1(addr: &AtomicU32, lifo: bool) {
         // queue again (at the back, or the front for a lifo waiter).
     }
 }
+// ANCHOR_END: semacquire1
 
+// ANCHOR: semrelease
 /// Adds one to the count and wakes the first waiter, if any (Go's
 /// `semrelease`). With `handoff`, the count goes straight to that waiter and
 /// we yield so that it runs next: this is how a starving `sync.Mutex` hands
@@ -209,7 +218,9 @@ pub fn semrelease(addr: &AtomicU32, handoff: bool) {
         }
     }
 }
+// ANCHOR_END: semrelease
 
+// ANCHOR: queue
 fn queue(queues: &mut Vec<AddrQueue>, addr: &AtomicU32, w: Arc<Waiter>, lifo: bool) {
     let key = addr as *const AtomicU32 as usize;
     match queues.iter_mut().find(|q| q.addr == key) {
@@ -231,6 +242,7 @@ fn dequeue(queues: &mut Vec<AddrQueue>, addr: &AtomicU32) -> Option<Arc<Waiter>>
     }
     w
 }
+// ANCHOR_END: queue
 
 /// How many threads are queued on `addr` right now: for tests and
 /// diagnostics, since the answer may be stale as soon as it is returned.

@@ -15,6 +15,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
+// ANCHOR: spin
 /// Rounds of spinning before a locker goes to sleep (Go's `active_spin`).
 pub const ACTIVE_SPIN: u32 = 4;
 
@@ -38,6 +39,7 @@ pub fn do_spin() {
         std::hint::spin_loop();
     }
 }
+// ANCHOR_END: spin
 
 /// The number of CPUs, read once (Go's `ncpu`). Loom models pretend to have
 /// two, so that the spinning paths are explored.
