@@ -1,3 +1,32 @@
 //! Chapter 1 of *Go's `sync`, rebuilt in Rust*: `Mutex`.
+//!
+//! * [`RawMutex`]: Go's algorithm on a state word and a semaphore: the fast
+//!   path, spinning, the woken bit, normal and starvation modes;
+//! * [`Mutex<T>`]: the same lock holding data, with a guard;
+//! * [`Locker`]: Go's `sync.Locker`.
+//!
+//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go>.
 
+pub mod mutex;
+pub mod raw;
 pub mod sync;
+
+pub use mutex::{Mutex, MutexGuard};
+pub use raw::RawMutex;
+
+/// Something that can be locked and unlocked (Go's `sync.Locker`).
+pub trait Locker {
+    /// Locks, waiting as long as it takes.
+    fn lock(&self);
+    /// Unlocks; unlocking what is not locked is an error of the caller.
+    fn unlock(&self);
+}
+
+impl Locker for RawMutex {
+    fn lock(&self) {
+        RawMutex::lock(self);
+    }
+    fn unlock(&self) {
+        RawMutex::unlock(self);
+    }
+}
