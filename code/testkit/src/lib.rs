@@ -143,6 +143,42 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// Go's `b.RunParallel` for criterion's `iter_custom`: runs `body` on
+/// `threads` threads, splitting `iters` iterations among them, and returns
+/// the wall time from when all have started to when the last finishes.
+/// `body(thread_index, iterations)` runs one thread's share.
+///
+/// Divided by `iters`, the result is what Go reports as ns/op for a parallel
+/// benchmark: wall time over total operations.
+pub fn run_parallel<F>(threads: usize, iters: u64, body: F) -> Duration
+where
+    F: Fn(usize, u64) + Sync,
+{
+    let threads = threads.max(1);
+    let start_line = std::sync::Barrier::new(threads + 1);
+    thread::scope(|s| {
+        for t in 0..threads {
+            let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
+            let (body, start_line) = (&body, &start_line);
+            s.spawn(move || {
+                start_line.wait();
+                body(t, share);
+            });
+        }
+        start_line.wait();
+        let start = Instant::now();
+        // Leaving the scope joins every thread.
+        start
+    })
+    .elapsed()
+}
+
+/// The number of threads Go's `RunParallel` would use: GOMAXPROCS, here the
+/// CPUs available (at least 1).
+pub fn gomaxprocs() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,40 +234,4 @@ mod tests {
         assert_eq!(panic_message(&*a), "static");
         assert_eq!(panic_message(&*b), "42");
     }
-}
-
-/// Go's `b.RunParallel` for criterion's `iter_custom`: runs `body` on
-/// `threads` threads, splitting `iters` iterations among them, and returns
-/// the wall time from when all have started to when the last finishes.
-/// `body(thread_index, iterations)` runs one thread's share.
-///
-/// Divided by `iters`, the result is what Go reports as ns/op for a parallel
-/// benchmark: wall time over total operations.
-pub fn run_parallel<F>(threads: usize, iters: u64, body: F) -> Duration
-where
-    F: Fn(usize, u64) + Sync,
-{
-    let threads = threads.max(1);
-    let start_line = std::sync::Barrier::new(threads + 1);
-    thread::scope(|s| {
-        for t in 0..threads {
-            let share = iters / threads as u64 + u64::from((t as u64) < iters % threads as u64);
-            let (body, start_line) = (&body, &start_line);
-            s.spawn(move || {
-                start_line.wait();
-                body(t, share);
-            });
-        }
-        start_line.wait();
-        let start = Instant::now();
-        // Leaving the scope joins every thread.
-        start
-    })
-    .elapsed()
-}
-
-/// The number of threads Go's `RunParallel` would use: GOMAXPROCS, here the
-/// CPUs available (at least 1).
-pub fn gomaxprocs() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get())
 }
