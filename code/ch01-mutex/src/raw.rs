@@ -116,6 +116,7 @@ impl RawMutex {
     /// starving waiter).
     #[inline]
     pub fn try_lock(&self) -> bool {
+        // Relaxed: only a guess at the state; the CAS below re-checks it.
         let old = self.state.load(Relaxed);
         if old & (MUTEX_LOCKED | MUTEX_STARVING) != 0 {
             return false;
@@ -134,6 +135,9 @@ impl RawMutex {
         let mut starving = false;
         let mut awoke = false;
         let mut iter = 0;
+        // Relaxed, here and for every reload below: `old` is only the
+        // expected value of the next CAS, which fails if it is stale; no
+        // data is read on the strength of it.
         let mut old = self.state.load(Relaxed);
         loop {
             // Spin only in normal mode while the mutex is locked: in
@@ -141,6 +145,7 @@ impl RawMutex {
             if old & (MUTEX_LOCKED | MUTEX_STARVING) == MUTEX_LOCKED && can_spin(iter) {
                 // Set the woken bit so that `unlock` does not wake another
                 // waiter while we are awake and about to take the lock.
+                // Relaxed: a flag about waking, not a claim on the data.
                 if !awoke
                     && old & MUTEX_WOKEN == 0
                     && old >> MUTEX_WAITER_SHIFT != 0
@@ -256,7 +261,9 @@ impl RawMutex {
                 {
                     return;
                 }
-                // Take one waiter off the count and mark it woken.
+                // Take one waiter off the count and mark it woken. Relaxed:
+                // this RMW continues the release sequence of `unlock`'s
+                // Release, and the woken waiter's Acquire CAS reads from it.
                 new = (old - (1 << MUTEX_WAITER_SHIFT)) | MUTEX_WOKEN;
                 if self
                     .state
