@@ -34,6 +34,9 @@ struct SemaRoot {
     queues: Mutex<Vec<AddrQueue>>,
     /// Waiters in this root, on any address. Read without the lock so that a
     /// release with nobody waiting costs one load (`semrelease`'s easy case).
+    /// Every access is SeqCst: the count is one side of the store-then-load
+    /// handshake with the semaphore word (see `semacquire1`), and the other
+    /// updates happen under the root's lock anyway.
     nwait: AtomicU32,
 }
 

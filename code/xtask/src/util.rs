@@ -36,7 +36,6 @@ pub fn describe(cmd: &Command) -> String {
     let envs: Vec<String> = cmd
         .get_envs()
         .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
-        .filter(|e| !e.starts_with("CARGO_TARGET_DIR"))
         .collect();
     let mut parts = envs;
     parts.push(cmd.get_program().to_string_lossy().into_owned());
