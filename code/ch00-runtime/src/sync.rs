@@ -35,6 +35,13 @@ pub mod thread {
     pub use std::thread::{JoinHandle, Thread, current, park, spawn, yield_now};
 }
 
+/// Thread-local storage: under loom, one value per modelled thread (loom
+/// runs its threads on one OS thread, where `std`'s would be shared).
+#[cfg(loom)]
+pub use loom::thread_local;
+#[cfg(not(loom))]
+pub use std::thread_local;
+
 /// A busy-wait hint.
 ///
 /// Under loom a spin loop must yield, or the model checker's scheduler would

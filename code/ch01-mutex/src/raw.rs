@@ -47,7 +47,7 @@ impl Default for RawMutex {
 /// state as unrecoverable, and so do we: the state word no longer describes
 /// who holds the lock, so no caller can go on safely.
 #[cold]
-fn fatal(msg: &str) -> ! {
+pub(crate) fn fatal(msg: &str) -> ! {
     eprintln!("fatal error: {msg}");
     std::process::abort()
 }
