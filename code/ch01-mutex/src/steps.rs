@@ -61,6 +61,12 @@ impl SemaMutex {
             _ => semrelease(&self.sema, false),
         }
     }
+
+    /// How many threads wait for the lock right now (a snapshot): the key
+    /// counts the holder too.
+    pub fn waiters(&self) -> u32 {
+        self.key.load(Relaxed).saturating_sub(1)
+    }
 }
 // ANCHOR_END: sema_mutex
 

@@ -69,33 +69,6 @@ fn starvation_handoff_on_a_driven_clock() {
     });
 }
 
-/// Go's first mutex (chapter 1, step 1): the count handed through the
-/// semaphore carries the lock and the data's happens-before with it.
-#[test]
-fn sema_mutex_hands_over() {
-    use ch01_mutex::steps::SemaMutex;
-    use loom::cell::UnsafeCell;
-    loom::model(|| {
-        let m = Arc::new((SemaMutex::new(), UnsafeCell::new(0)));
-        let other = {
-            let m = Arc::clone(&m);
-            thread::spawn(move || {
-                m.0.lock();
-                // SAFETY: inside the lock.
-                m.1.with_mut(|p| unsafe { *p += 1 });
-                m.0.unlock();
-            })
-        };
-        m.0.lock();
-        // SAFETY: inside the lock.
-        m.1.with_mut(|p| unsafe { *p += 1 });
-        m.0.unlock();
-        other.join().unwrap();
-        // SAFETY: both threads are done.
-        assert_eq!(m.1.with(|p| unsafe { *p }), 2);
-    });
-}
-
 /// Two threads, each locking the reentrant mutex twice (nested) and
 /// writing to loom-tracked memory: exclusion holds across threads, and the
 /// owner and count end clean.
