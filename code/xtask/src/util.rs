@@ -148,10 +148,15 @@ pub fn record_pristine(root: &Path) -> Result<()> {
     for dir in dirs {
         let meta_path = dir.join("exercise.toml");
         let text = fs::read_to_string(&meta_path)?;
-        let head = text
-            .split_once("\n[pristine]")
-            .map(|(h, _)| h)
-            .context("exercise.toml has no [pristine] table")?;
+        // A new exercise gets the table, with the comment that explains it.
+        let head = match text.split_once("\n[pristine]") {
+            Some((head, _)) => head.to_owned(),
+            None => format!(
+                "{}\n\n# Git blob ids (`git hash-object FILE`) of the files as shipped: they tell the\n\
+                 # workshop whether you changed a file, and let `reset` restore it.",
+                text.trim_end()
+            ),
+        };
         let mut files = vec![dir.join("Cargo.toml"), dir.join("HINTS.md")];
         files.extend(rust_files(&dir.join("src")));
         files.extend(rust_files(&dir.join("tests")));
