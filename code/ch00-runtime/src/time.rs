@@ -2,7 +2,7 @@
 //! uses to see how long a waiter has waited.
 //!
 //! Loom has no clock, so under `--cfg loom` time stands still unless a model
-//! moves it with [`advance`]: that is how the models reach the mutex's
+//! moves it with `advance`: that is how the models reach the mutex's
 //! "waited longer than 1 ms" rule.
 
 /// Nanoseconds since an arbitrary fixed point early in the process; only

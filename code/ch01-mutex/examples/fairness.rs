@@ -70,6 +70,9 @@ struct Run {
     /// The waiting thread's wait for each acquisition, sorted.
     waits: Vec<Duration>,
     hog_acquisitions: u64,
+    /// The hog's longest time holding the lock: a 100 µs sleep that the
+    /// operating system may stretch, and a floor under anyone's wait.
+    hog_max_hold: Duration,
 }
 
 impl Run {
@@ -79,6 +82,7 @@ impl Run {
     }
 }
 
+// ANCHOR: scenario
 fn run<L: FairLock>(lock: L, length: Duration) -> Run {
     let lock = Arc::new(lock);
     let stop = Arc::new(AtomicBool::new(false));
@@ -86,10 +90,16 @@ fn run<L: FairLock>(lock: L, length: Duration) -> Run {
     let hog = {
         let (lock, stop, count) = (Arc::clone(&lock), Arc::clone(&stop), Arc::clone(&hog_count));
         thread::spawn(move || {
+            let mut max_hold = Duration::ZERO;
             while !stop.load(Relaxed) {
-                lock.critical(|| thread::sleep(HOLD));
+                lock.critical(|| {
+                    let start = Instant::now();
+                    thread::sleep(HOLD);
+                    max_hold = max_hold.max(start.elapsed());
+                });
                 count.fetch_add(1, Relaxed);
             }
+            max_hold
         })
     };
     // The timer ends the run, even while the waiter is stuck waiting: the
@@ -112,49 +122,67 @@ fn run<L: FairLock>(lock: L, length: Duration) -> Run {
     }
     timer.join().expect("the timer thread panicked");
     stop.store(true, Relaxed);
-    hog.join().expect("the hog thread panicked");
+    let hog_max_hold = hog.join().expect("the hog thread panicked");
     waits.sort();
     Run {
         name: lock.name(),
         waits,
         hog_acquisitions: hog_count.load(Relaxed),
+        hog_max_hold,
     }
 }
+// ANCHOR_END: scenario
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// One colour per lock, in the order of the runs.
+const COLORS: [RGBColor; 4] = [
+    RGBColor(214, 39, 40),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(31, 119, 180),
+];
+
+/// The waits as a tail curve: for each wait w, the share of acquisitions
+/// that waited at least w, both axes logarithmic, so the rare long waits
+/// that fairness is about get most of the picture.
 fn chart(runs: &[Run], path: &str) -> Result<(), Box<dyn Error>> {
     let longest = runs.iter().flat_map(|r| r.waits.last()).max().copied();
-    let top = ms(longest.unwrap_or(Duration::from_millis(1))).max(1.0) * 2.0;
+    let right = ms(longest.unwrap_or(Duration::from_millis(1))).max(1.0) * 2.0;
+    let most = runs.iter().map(|r| r.waits.len()).max().unwrap_or(1).max(1);
+    // Room below the smallest share (1/n) for the legend.
+    let bottom = (0.01 / most as f64).min(1e-4);
     let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Waiting thread: wait per acquisition, against a lock hog",
+            "How long the waiting thread waits, against a lock hog",
             ("sans-serif", 18),
         )
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..100f64, (0.001f64..top).log_scale())?;
+        .y_label_area_size(70)
+        .build_cartesian_2d((0.01f64..right).log_scale(), (bottom..1.5f64).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("share of the waiting thread's acquisitions (%)")
-        .y_desc("wait (ms, log scale)")
+        .x_desc("wait (ms)")
+        .y_desc("share of acquisitions that waited at least this long")
         .draw()?;
     for (i, run) in runs.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let n = run.waits.len();
-        let mut points: Vec<(f64, f64)> = run
-            .waits
-            .iter()
-            .enumerate()
-            .map(|(k, w)| (100.0 * (k + 1) as f64 / n as f64, ms(*w).max(0.001)))
-            .collect();
-        if let Some(&(_, first)) = points.first() {
-            points.insert(0, (0.0, first));
+        let color = COLORS[i % COLORS.len()];
+        let n = run.waits.len() as f64;
+        let mut points = vec![(0.01, 1.0)];
+        for (k, w) in run.waits.iter().enumerate() {
+            let x = ms(*w).max(0.01);
+            let share = (n - k as f64) / n;
+            // A staircase: the share drops right after each wait.
+            if let Some(&(_, prev)) = points.last() {
+                points.push((x, prev));
+            }
+            points.push((x, share));
         }
         let label = format!("{} (max {:.1} ms)", run.name, ms(run.quantile(1.0)));
         chart
@@ -164,7 +192,7 @@ fn chart(runs: &[Run], path: &str) -> Result<(), Box<dyn Error>> {
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerLeft)
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .draw()?;
@@ -211,18 +239,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         run(ParkingLot(parking_lot::Mutex::new(())), length),
     ];
     println!(
-        "{:<32} {:>9} {:>9} {:>10} {:>10} {:>10}",
-        "lock", "waiter", "hog", "p50 ms", "p99 ms", "max ms"
+        "{:<32} {:>9} {:>9} {:>10} {:>10} {:>10} {:>14}",
+        "lock", "waiter", "hog", "p50 ms", "p99 ms", "max ms", "max hold ms"
     );
     for r in &runs {
         println!(
-            "{:<32} {:>9} {:>9} {:>10.3} {:>10.3} {:>10.3}",
+            "{:<32} {:>9} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>14.3}",
             r.name,
             r.waits.len(),
             r.hog_acquisitions,
             ms(r.quantile(0.5)),
             ms(r.quantile(0.99)),
             ms(r.quantile(1.0)),
+            ms(r.hog_max_hold),
         );
     }
     if let Some(dir) = std::path::Path::new(&svg).parent() {

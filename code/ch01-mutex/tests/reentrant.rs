@@ -7,6 +7,7 @@ use std::thread;
 
 use ch01_mutex::ReentrantMutex;
 
+// ANCHOR: nested
 #[test]
 fn nested_locks_on_one_thread() {
     let m = ReentrantMutex::new(RefCell::new(Vec::new()));
@@ -23,6 +24,7 @@ fn nested_locks_on_one_thread() {
     assert!(!m.is_owned_by_current_thread());
     assert_eq!(m.into_inner().into_inner(), [1, 2, 3]);
 }
+// ANCHOR_END: nested
 
 #[test]
 fn other_threads_wait_for_the_last_guard() {
