@@ -11,4 +11,6 @@
 //! * `benches/`: criterion, one group per Go `Benchmark*`, with the Rust peers
 //!   in the same group.
 
+pub mod chain;
+pub mod dequeue;
 pub mod sync;
