@@ -13,4 +13,11 @@
 
 pub mod chain;
 pub mod dequeue;
+mod local;
+mod locals;
+pub mod pool;
 pub mod sync;
+
+pub use pool::Pool;
+#[cfg(not(loom))]
+pub use pool::{Cleaner, gc};

@@ -121,3 +121,46 @@ fn chain_grows_while_consumers_pop() {
         assert_each_once(got, &(0..9).collect::<Vec<_>>());
     });
 }
+
+/// `gc()` against `put` and `get` on another thread: whatever the
+/// interleaving, every object is either handed out or dropped, never both
+/// and never twice, and two cycles empty the pool.
+#[test]
+fn gc_against_get_and_put() {
+    use ch05_pool::Pool;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let p = Arc::new(Pool::new());
+        // One in this thread's private slot, two in its chain.
+        for _ in 0..3 {
+            p.put(Counted(Arc::clone(&drops)));
+        }
+        let user = {
+            let (p, drops) = (Arc::clone(&p), Arc::clone(&drops));
+            thread::spawn(move || {
+                let got = p.get();
+                p.put(Counted(drops));
+                got
+            })
+        };
+        p.gc();
+        let got = user.join().unwrap();
+        let handed_out = usize::from(got.is_some());
+        drop(got);
+        p.gc();
+        p.gc();
+        assert_eq!(drops.load(SeqCst), 4, "an object was lost or dropped twice");
+        assert!(handed_out <= 1);
+        assert!(p.get().is_none());
+    });
+}

@@ -1,0 +1,143 @@
+//! Per-thread state: what Go keeps per P (`poolLocal`), we keep per thread.
+//!
+//! Go pins a goroutine to its P for the length of a `Get` or `Put`, which
+//! disables preemption, so the P's `private` slot needs no atomics and the
+//! garbage collector, which stops the world, never finds a P in the middle
+//! of one. A thread cannot be pinned, and our `gc()` runs while other
+//! threads work, so each `Local` has a small `pin` word instead: the owner
+//! claims it for the few instructions of a `get` or `put`, and `gc()`
+//! claims it to rotate the local's caches. Both use one uncontended
+//! compare-and-swap on a cache line nobody else writes.
+
+use crate::chain;
+use crate::sync::atomic::AtomicU32;
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::cell::UnsafeCell;
+
+const IDLE: u32 = 0;
+const OWNER: u32 = 1;
+const GC: u32 = 2;
+
+// ANCHOR: local
+/// One thread's part of one pool. There are two generations: the primary
+/// cache and the victim cache, and `gc()` swaps their roles (`cur`) after
+/// emptying the victim, so that neither chain ever moves: consumers of
+/// other threads can steal from both at any time without a lock.
+pub(crate) struct Local<T> {
+    /// IDLE, OWNER (a `get` or `put` of this thread) or GC (a rotation).
+    pin: AtomicU32,
+    /// Which generation is primary (0 or 1); the other is the victim.
+    /// Written only under the GC pin.
+    cur: AtomicU32,
+    /// Go's `private`: one object only this thread takes, under the pin.
+    private: [UnsafeCell<Option<T>>; 2],
+    /// Go's `shared`: the producer ends, used under the pin.
+    heads: [UnsafeCell<chain::Producer<T>>; 2],
+    /// ... and the consumer ends, for stealing from anywhere, any time.
+    tails: [chain::Consumer<T>; 2],
+}
+// ANCHOR_END: local
+
+// SAFETY: `private` and `heads` are used only by whoever holds the pin (the
+// owner or one `gc()`), which orders their accesses (Acquire on claiming,
+// Release on letting go); `tails` are `Sync` consumer handles. Values move
+// between threads, so `T: Send`; no `&T` is shared.
+unsafe impl<T: Send> Sync for Local<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Local<T> {}
+
+impl<T> Local<T> {
+    pub(crate) fn new() -> Self {
+        let (h0, t0) = chain::new();
+        let (h1, t1) = chain::new();
+        Self {
+            pin: AtomicU32::new(IDLE),
+            cur: AtomicU32::new(0),
+            private: [UnsafeCell::new(None), UnsafeCell::new(None)],
+            heads: [UnsafeCell::new(h0), UnsafeCell::new(h1)],
+            tails: [t0, t1],
+        }
+    }
+
+    /// Claims the pin as `who`, waiting while someone else holds it.
+    fn claim(&self, who: u32) {
+        // Acquire pairs with the Release in `let_go`: the previous holder's
+        // writes to `private`, `heads` and `cur` are visible to us.
+        while self
+            .pin
+            .compare_exchange_weak(IDLE, who, Acquire, Relaxed)
+            .is_err()
+        {
+            // The other side holds it for a few instructions (the owner) or
+            // for one rotation (gc): yield, do not burn the CPU.
+            crate::sync::thread::yield_now();
+        }
+    }
+
+    fn let_go(&self) {
+        self.pin.store(IDLE, Release);
+    }
+
+    // ANCHOR: owner
+    /// Runs `f` on this thread's primary generation, as its owner.
+    pub(crate) fn owner<R>(&self, f: impl FnOnce(&mut Option<T>, &chain::Producer<T>) -> R) -> R {
+        self.claim(OWNER);
+        let cur = self.cur.load(Relaxed) as usize;
+        // SAFETY: we hold the pin, so nobody else touches `private` or
+        // `heads` until `let_go`; `f` cannot reach this pool's pin again
+        // (it only sees the slot and the chain).
+        let r =
+            self.private[cur].with_mut(|p| self.heads[cur].with(|h| unsafe { f(&mut *p, &*h) }));
+        self.let_go();
+        r
+    }
+
+    /// Takes this thread's victim `private` object, if any.
+    pub(crate) fn take_victim_private(&self) -> Option<T> {
+        self.claim(OWNER);
+        let victim = 1 - self.cur.load(Relaxed) as usize;
+        // SAFETY: we hold the pin.
+        let x = self.private[victim].with_mut(|p| unsafe { (*p).take() });
+        self.let_go();
+        x
+    }
+    // ANCHOR_END: owner
+
+    // ANCHOR: steal
+    /// Steals from the tail of the primary (`victim == false`) or victim
+    /// chain, from any thread, without the pin.
+    pub(crate) fn steal(&self, victim: bool) -> Option<T> {
+        // Relaxed: a stale answer only makes us steal from the other
+        // generation, which is just as valid an object to hand out.
+        let cur = self.cur.load(Relaxed) as usize;
+        let which = if victim { 1 - cur } else { cur };
+        self.tails[which].pop_tail()
+    }
+    // ANCHOR_END: steal
+
+    // ANCHOR: rotate
+    /// `poolCleanup` for this local: empty the victim generation into
+    /// `dropped`, then make it the primary, so the old primary becomes the
+    /// victim. The values are dropped by the caller, after the pin is let
+    /// go, because a value's `Drop` may use the pool.
+    pub(crate) fn rotate(&self, dropped: &mut Vec<T>) {
+        self.claim(GC);
+        let victim = 1 - self.cur.load(Relaxed) as usize;
+        // SAFETY: we hold the pin; concurrent stealers use `tails` only,
+        // and the chain gives each value to exactly one of us.
+        self.private[victim].with_mut(|p| dropped.extend(unsafe { (*p).take() }));
+        // SAFETY: as above.
+        self.heads[victim].with(|h| {
+            let head = unsafe { &*h };
+            while let Some(x) = head.pop_head() {
+                dropped.push(x);
+            }
+        });
+        // The emptied victim becomes the primary. Relaxed: the owner reads
+        // `cur` under the pin (ordered by our Release below), and stealers
+        // do not need it exact.
+        self.cur.store(victim as u32, Relaxed);
+        self.let_go();
+    }
+    // ANCHOR_END: rotate
+}
