@@ -126,8 +126,8 @@ impl<T> Local<T> {
         // SAFETY: we hold the pin; concurrent stealers use `tails` only,
         // and the chain gives each value to exactly one of us.
         self.private[victim].with_mut(|p| dropped.extend(unsafe { (*p).take() }));
-        // SAFETY: as above.
         self.heads[victim].with(|h| {
+            // SAFETY: as above.
             let head = unsafe { &*h };
             while let Some(x) = head.pop_head() {
                 dropped.push(x);
