@@ -10,8 +10,8 @@
 //! compare-and-swap on a cache line nobody else writes.
 
 use crate::chain;
-use crate::sync::atomic::AtomicU32;
 use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::atomic::{AtomicPtr, AtomicU32};
 use crate::sync::cell::UnsafeCell;
 
 const IDLE: u32 = 0;
@@ -35,6 +35,10 @@ pub(crate) struct Local<T> {
     heads: [UnsafeCell<chain::Producer<T>>; 2],
     /// ... and the consumer ends, for stealing from anywhere, any time.
     tails: [chain::Consumer<T>; 2],
+    /// The next local of the same pool, for walking them all (`Locals`;
+    /// the loom build keeps a locked list instead).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) next: AtomicPtr<crate::locals::Padded<T>>,
 }
 // ANCHOR_END: local
 
@@ -56,6 +60,7 @@ impl<T> Local<T> {
             private: [UnsafeCell::new(None), UnsafeCell::new(None)],
             heads: [UnsafeCell::new(h0), UnsafeCell::new(h1)],
             tails: [t0, t1],
+            next: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 

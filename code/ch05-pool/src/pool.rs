@@ -7,6 +7,8 @@ use std::fmt;
 
 use crate::locals::Locals;
 use crate::sync::Arc;
+use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::Ordering::Relaxed;
 
 type NewFn<T> = Box<dyn Fn() -> T + Send + Sync>;
 
@@ -24,6 +26,11 @@ pub struct Pool<T: Send + 'static> {
 struct Inner<T: Send> {
     locals: Locals<T>,
     new: Option<NewFn<T>>,
+    /// Rotations so far: the victim generation's number.
+    generation: AtomicU64,
+    /// The generation whose victims a `get` searched and found empty (Go
+    /// sets `victimSize` to 0). Starts equal: the first victims are empty.
+    victim_empty: AtomicU64,
 }
 
 impl<T: Send + 'static> Pool<T> {
@@ -43,6 +50,8 @@ impl<T: Send + 'static> Pool<T> {
         let inner = Arc::new(Inner {
             locals: Locals::new(),
             new,
+            generation: AtomicU64::new(0),
+            victim_empty: AtomicU64::new(0),
         });
         #[cfg(not(loom))]
         registry::register(&inner);
@@ -85,6 +94,13 @@ impl<T: Send + 'static> Pool<T> {
         if found.is_some() {
             return found;
         }
+        // Relaxed, both: the marker is a hint. A stale "empty" skips victims
+        // that the next rotation drops anyway; a stale "not empty" costs a
+        // search.
+        let generation = self.inner.generation.load(Relaxed);
+        if self.inner.victim_empty.load(Relaxed) == generation {
+            return None;
+        }
         found = me.take_victim_private();
         if found.is_some() {
             return found;
@@ -94,6 +110,11 @@ impl<T: Send + 'static> Pool<T> {
                 found = l.steal(true);
             }
         });
+        if found.is_none() {
+            // Puts never go to the victims: empty now means empty until
+            // the next rotation, which moves `generation` on.
+            self.inner.victim_empty.store(generation, Relaxed);
+        }
         found
     }
     // ANCHOR_END: get
@@ -113,6 +134,9 @@ impl<T: Send> Inner<T> {
     fn rotate(&self) {
         let mut dropped = Vec::new();
         self.locals.for_each(|l| l.rotate(&mut dropped));
+        // A new victim generation, not yet searched. Bumped after the
+        // rotation, so a search that overlapped it marks the old number.
+        self.generation.fetch_add(1, Relaxed);
         // Dropped here, outside every pin: a value's `Drop` may use a pool.
         drop(dropped);
     }

@@ -135,6 +135,33 @@ fn objects_of_exited_threads_are_reached() {
     assert_eq!(drops.load(SeqCst), 20);
 }
 
+/// A new thread may inherit the per-thread slot of an exited one (the
+/// `thread_local` crate reuses thread indexes). Its objects must still be
+/// found exactly once, and walking the pool's locals must still end.
+#[test]
+fn threads_that_reuse_an_exited_threads_slot() {
+    testkit::watchdog(|| {
+        let p = Arc::new(Pool::new());
+        let drops = Arc::new(AtomicUsize::new(0));
+        for _ in 0..8 {
+            let (p, drops) = (Arc::clone(&p), Arc::clone(&drops));
+            // Each thread's first `ThreadLocal` use is this pool's.
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    p.put(Counted(Arc::clone(&drops)));
+                }
+                drop(p.get());
+            })
+            .join()
+            .unwrap();
+        }
+        // Walks every local: would loop forever on a doubly listed one.
+        p.gc();
+        p.gc();
+        assert_eq!(drops.load(SeqCst), 8 * 3);
+    });
+}
+
 /// Port of `TestPoolStress`, plus a thread calling `gc()` throughout: every
 /// `get` returns what some `put` gave, and at the end every object made has
 /// been dropped exactly once.
