@@ -1,15 +1,32 @@
-//! Chapter 5 of *Go's `sync`, rebuilt in Rust*: `Pool`, the lock-free `poolDequeue` ring, the `poolChain` of rings, per-thread locals with stealing, and the victim cache.
+//! Chapter 5 of *Go's `sync`, rebuilt in Rust*: `Pool`, the lock-free
+//! `poolDequeue` ring, the `poolChain` of rings, per-thread locals with
+//! stealing, and the victim cache.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go>.
+//! Go's source: [`pool.go`] and [`poolqueue.go`] at go1.23.5.
 //!
-//! This crate is a skeleton until its chapter is written. It already has the
-//! layout every chapter shares:
+//! * [`dequeue`]: Go's `poolDequeue` (commit 2b605670), a fixed-size
+//!   single-producer, multi-consumer ring with head and tail packed in one
+//!   word; the producer and consumer ends are separate handles, so the
+//!   single-producer rule is checked by the compiler.
+//! * [`chain`]: Go's `poolChain`, rings doubling from 8 up to the limit.
+//! * [`Pool`]: per-thread locals (a private slot and a chain each, for two
+//!   generations), stealing from other threads' chains, and the victim
+//!   cache rotated by [`Pool::gc`] or, for every pool, [`gc()`]; a
+//!   [`Cleaner`] can call `gc()` on a timer.
 //!
-//! * `src/sync.rs`: the std/loom facade, re-exported from `ch00-runtime`;
-//! * `tests/`: one test per Go test, named after it, each under
-//!   `testkit::watchdog`; `tests/loom.rs` (`#![cfg(loom)]`) for the models;
-//! * `benches/`: criterion, one group per Go `Benchmark*`, with the Rust peers
-//!   in the same group.
+//! ```
+//! use ch05_pool::Pool;
+//!
+//! let buffers = Pool::with_new(|| Vec::<u8>::with_capacity(4096));
+//! let mut b = buffers.get().unwrap(); // made by `new`: the pool was empty
+//! b.extend_from_slice(b"hello");
+//! b.clear();
+//! buffers.put(b);
+//! assert_eq!(buffers.get().unwrap().capacity(), 4096); // the same buffer
+//! ```
+//!
+//! [`pool.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go
+//! [`poolqueue.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/poolqueue.go
 
 pub mod chain;
 pub mod dequeue;

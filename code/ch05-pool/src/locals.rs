@@ -1,10 +1,12 @@
 //! The set of per-thread [`Local`]s of one pool: Go's `[P]poolLocal`.
 //!
-//! Built on the `thread_local` crate, which gives each pool a slot per
-//! thread, found by a small thread index in a few instructions, and keeps
-//! the slots of exited threads for the next thread that gets their index.
-//! A pool's objects therefore outlive the thread that cached them, as they
-//! outlive a P in Go, and `gc()` still reaches them.
+//! The pool owns its locals in a lock-free list (push-only, freed when the
+//! pool is dropped), which stealing and `gc()` walk. A thread finds its
+//! own local through the `thread_local` crate, which gives each pool a
+//! slot per thread, found by a small thread index in a few instructions,
+//! and hands the slots of exited threads to the next thread that gets their
+//! index. A pool's objects therefore outlive the thread that cached them,
+//! as they outlive a P in Go, and `gc()` still reaches them.
 //!
 //! Under loom, whose threads share one OS thread, the same interface is a
 //! locked list keyed by `ch01_mutex`'s thread ids.
@@ -67,6 +69,7 @@ impl<T: Send> Locals<T> {
         unsafe { &*ptr }
     }
 
+    // ANCHOR: make
     /// The slow path: this thread has no local yet, or has not yet used
     /// any `ThreadLocal` (then `get` cannot tell). The crate reuses the ids
     /// of exited threads, so a new thread may inherit an exited thread's
@@ -97,6 +100,7 @@ impl<T: Send> Locals<T> {
             }
         }
     }
+    // ANCHOR_END: make
 
     /// Every local made so far, including those of exited threads.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Local<T>)) {

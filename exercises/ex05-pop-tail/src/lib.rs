@@ -1,0 +1,201 @@
+//! Go's `poolDequeue`, the lock-free ring of chapter 5, with one piece
+//! missing: `pop_tail`, which any number of stealing threads call at once.
+//!
+//! Fill in the `TODO(exercise)` hole in [`Consumer::pop_tail`], then run
+//! `cargo workshop check ex05-pop-tail`. Everything else (packing the two
+//! indexes, the producer's `push_head` and `pop_head`) is done; read them
+//! first, because `pop_tail` must keep their protocol:
+//!
+//! * `head_tail` holds the head index in its high 32 bits and the tail in
+//!   the low 32; slots in `[tail, head)` hold values;
+//! * a slot's `full` flag stays true until whoever took the value has
+//!   finished reading it; the producer refills a slot only once it is false.
+
+use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use crossbeam_utils::CachePadded;
+
+/// Bits per index: head and tail are each 32 bits of one `u64`.
+pub const DEQUEUE_BITS: u32 = 32;
+
+/// The most slots a ring may have: a quarter of the index space, so that
+/// "full" (`tail + len == head`) can never be mistaken for "empty".
+pub const DEQUEUE_LIMIT: usize = (1 << DEQUEUE_BITS) / 4;
+
+const MASK: u64 = (1 << DEQUEUE_BITS) - 1;
+
+fn pack(head: u32, tail: u32) -> u64 {
+    (u64::from(head) << DEQUEUE_BITS) | u64::from(tail)
+}
+
+fn unpack(ptrs: u64) -> (u32, u32) {
+    ((ptrs >> DEQUEUE_BITS) as u32, (ptrs & MASK) as u32)
+}
+
+struct Slot<T> {
+    /// True from the push that fills the slot until its reader is done.
+    full: AtomicBool,
+    val: UnsafeCell<MaybeUninit<T>>,
+}
+
+struct Ring<T> {
+    head_tail: CachePadded<AtomicU64>,
+    slots: Box<[Slot<T>]>,
+}
+
+// SAFETY: each value is read by the one thread that won its index, after
+// the producer's write (see the orderings); `T: Send` lets it move.
+unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
+impl<T> Ring<T> {
+    fn slot(&self, index: u32) -> &Slot<T> {
+        &self.slots[index as usize & (self.slots.len() - 1)]
+    }
+}
+
+/// The producer's end: `push_head` and `pop_head`. Not `Sync`, not `Clone`.
+pub struct Producer<T> {
+    ring: Arc<Ring<T>>,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+/// A consumer's end: `pop_tail`, from any number of threads.
+pub struct Consumer<T> {
+    ring: Arc<Ring<T>>,
+}
+
+impl<T> Clone for Consumer<T> {
+    fn clone(&self) -> Self {
+        Self {
+            ring: Arc::clone(&self.ring),
+        }
+    }
+}
+
+/// A ring of `n` slots (a power of two, at most [`DEQUEUE_LIMIT`]).
+pub fn new<T>(n: usize) -> (Producer<T>, Consumer<T>) {
+    with_start(n, 0)
+}
+
+/// Like [`new`], with both indexes starting at `start` (Go's tests start
+/// them 500 below the 32-bit wrap).
+pub fn with_start<T>(n: usize, start: u32) -> (Producer<T>, Consumer<T>) {
+    assert!(
+        n.is_power_of_two() && n <= DEQUEUE_LIMIT,
+        "pool dequeue size must be a power of two no larger than 2^30, got {n}"
+    );
+    let slots = (0..n)
+        .map(|_| Slot {
+            full: AtomicBool::new(false),
+            val: UnsafeCell::new(MaybeUninit::uninit()),
+        })
+        .collect();
+    let ring = Arc::new(Ring {
+        head_tail: CachePadded::new(AtomicU64::new(pack(start, start))),
+        slots,
+    });
+    let consumer = Consumer {
+        ring: Arc::clone(&ring),
+    };
+    let producer = Producer {
+        ring,
+        _not_sync: PhantomData,
+    };
+    (producer, consumer)
+}
+
+impl<T> Producer<T> {
+    /// Adds `val` at the head; gives it back if the ring is full or the
+    /// head slot is still being read by a consumer.
+    pub fn push_head(&self, val: T) -> Result<(), T> {
+        let ring = &*self.ring;
+        let (head, tail) = unpack(ring.head_tail.load(Relaxed));
+        if tail.wrapping_add(ring.slots.len() as u32) == head {
+            return Err(val);
+        }
+        let slot = ring.slot(head);
+        // Acquire pairs with the consumer's Release that cleared `full`.
+        if slot.full.load(Acquire) {
+            return Err(val);
+        }
+        // SAFETY: outside [tail, head) with `full` clear: nobody else can
+        // reach this slot.
+        unsafe { (*slot.val.get()).write(val) };
+        slot.full.store(true, Relaxed);
+        // Release publishes the value to the consumer whose Acquire CAS
+        // sees this head.
+        ring.head_tail.fetch_add(1 << DEQUEUE_BITS, Release);
+        Ok(())
+    }
+
+    /// Takes the newest value back from the head, if there is one.
+    pub fn pop_head(&self) -> Option<T> {
+        let ring = &*self.ring;
+        let mut ptrs = ring.head_tail.load(Relaxed);
+        let slot = loop {
+            let (head, tail) = unpack(ptrs);
+            if tail == head {
+                return None;
+            }
+            let head = head.wrapping_sub(1);
+            match ring
+                .head_tail
+                .compare_exchange_weak(ptrs, pack(head, tail), Relaxed, Relaxed)
+            {
+                Ok(_) => break ring.slot(head),
+                Err(now) => ptrs = now,
+            }
+        };
+        // SAFETY: our CAS took the slot out of [tail, head) before any
+        // consumer could move the tail past it.
+        let val = unsafe { (*slot.val.get()).assume_init_read() };
+        slot.full.store(false, Relaxed);
+        Some(val)
+    }
+
+    /// A consumer handle for this ring.
+    pub fn consumer(&self) -> Consumer<T> {
+        Consumer {
+            ring: Arc::clone(&self.ring),
+        }
+    }
+
+    /// The number of slots.
+    pub fn capacity(&self) -> usize {
+        self.ring.slots.len()
+    }
+}
+
+impl<T> Consumer<T> {
+    /// Takes the oldest value from the tail, if there is one. Any number
+    /// of threads may call this at once, while the producer works.
+    pub fn pop_tail(&self) -> Option<T> {
+        let ring = &*self.ring;
+        // TODO(exercise): in a loop, read `head_tail`; if head == tail the
+        // ring is empty. Otherwise try to move the tail on by one with a
+        // compare-and-swap of the whole word (which ordering on success
+        // makes the producer's write of the value visible?). Only once the
+        // CAS has won may you read the slot at the old tail
+        // (`assume_init_read`). Then clear the slot's `full` flag, last,
+        // with the ordering that lets the producer reuse the slot safely.
+        todo!("Consumer::pop_tail")
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        let (head, mut tail) = unpack(*self.head_tail.get_mut());
+        while tail != head {
+            // SAFETY: [tail, head) holds values nobody took.
+            unsafe { (*self.slot(tail).val.get()).assume_init_drop() };
+            tail = tail.wrapping_add(1);
+        }
+    }
+}
