@@ -9,6 +9,8 @@
 //! claims it to rotate the local's caches. Both use one uncontended
 //! compare-and-swap on a cache line nobody else writes.
 
+use crossbeam_utils::CachePadded;
+
 use crate::chain;
 use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
@@ -24,21 +26,28 @@ const GC: u32 = 2;
 /// emptying the victim, so that neither chain ever moves: consumers of
 /// other threads can steal from both at any time without a lock.
 pub(crate) struct Local<T> {
-    /// IDLE, OWNER (a `get` or `put` of this thread) or GC (a rotation).
-    pin: AtomicU32,
+    /// What the owner writes on every `get` and `put`, on a cache line of
+    /// its own: stealers read only the fields below, so that line stays
+    /// in their caches instead of bouncing to the owner on every call.
+    mine: CachePadded<Mine<T>>,
     /// Which generation is primary (0 or 1); the other is the victim.
     /// Written only under the GC pin.
     cur: AtomicU32,
-    /// Go's `private`: one object only this thread takes, under the pin.
-    private: [UnsafeCell<Option<T>>; 2],
-    /// Go's `shared`: the producer ends, used under the pin.
-    heads: [UnsafeCell<chain::Producer<T>>; 2],
-    /// ... and the consumer ends, for stealing from anywhere, any time.
+    /// The chains' consumer ends, for stealing from anywhere, any time.
     tails: [chain::Consumer<T>; 2],
     /// The next local of the same pool, for walking them all (`Locals`;
     /// the loom build keeps a locked list instead).
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) next: AtomicPtr<crate::locals::Padded<T>>,
+}
+
+struct Mine<T> {
+    /// IDLE, OWNER (a `get` or `put` of this thread) or GC (a rotation).
+    pin: AtomicU32,
+    /// Go's `private`: one object only this thread takes, under the pin.
+    private: [UnsafeCell<Option<T>>; 2],
+    /// Go's `shared`: the chains' producer ends, used under the pin.
+    heads: [UnsafeCell<chain::Producer<T>>; 2],
 }
 // ANCHOR_END: local
 
@@ -55,10 +64,12 @@ impl<T> Local<T> {
         let (h0, t0) = chain::new();
         let (h1, t1) = chain::new();
         Self {
-            pin: AtomicU32::new(IDLE),
+            mine: CachePadded::new(Mine {
+                pin: AtomicU32::new(IDLE),
+                private: [UnsafeCell::new(None), UnsafeCell::new(None)],
+                heads: [UnsafeCell::new(h0), UnsafeCell::new(h1)],
+            }),
             cur: AtomicU32::new(0),
-            private: [UnsafeCell::new(None), UnsafeCell::new(None)],
-            heads: [UnsafeCell::new(h0), UnsafeCell::new(h1)],
             tails: [t0, t1],
             next: AtomicPtr::new(std::ptr::null_mut()),
         }
@@ -69,6 +80,7 @@ impl<T> Local<T> {
         // Acquire pairs with the Release in `let_go`: the previous holder's
         // writes to `private`, `heads` and `cur` are visible to us.
         while self
+            .mine
             .pin
             .compare_exchange_weak(IDLE, who, Acquire, Relaxed)
             .is_err()
@@ -80,7 +92,7 @@ impl<T> Local<T> {
     }
 
     fn let_go(&self) {
-        self.pin.store(IDLE, Release);
+        self.mine.pin.store(IDLE, Release);
     }
 
     // ANCHOR: owner
@@ -91,8 +103,8 @@ impl<T> Local<T> {
         // SAFETY: we hold the pin, so nobody else touches `private` or
         // `heads` until `let_go`; `f` cannot reach this pool's pin again
         // (it only sees the slot and the chain).
-        let r =
-            self.private[cur].with_mut(|p| self.heads[cur].with(|h| unsafe { f(&mut *p, &*h) }));
+        let r = self.mine.private[cur]
+            .with_mut(|p| self.mine.heads[cur].with(|h| unsafe { f(&mut *p, &*h) }));
         self.let_go();
         r
     }
@@ -102,7 +114,7 @@ impl<T> Local<T> {
         self.claim(OWNER);
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin.
-        let x = self.private[victim].with_mut(|p| unsafe { (*p).take() });
+        let x = self.mine.private[victim].with_mut(|p| unsafe { (*p).take() });
         self.let_go();
         x
     }
@@ -130,8 +142,8 @@ impl<T> Local<T> {
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin; concurrent stealers use `tails` only,
         // and the chain gives each value to exactly one of us.
-        self.private[victim].with_mut(|p| dropped.extend(unsafe { (*p).take() }));
-        self.heads[victim].with(|h| {
+        self.mine.private[victim].with_mut(|p| dropped.extend(unsafe { (*p).take() }));
+        self.mine.heads[victim].with(|h| {
             // SAFETY: as above.
             let head = unsafe { &*h };
             while let Some(x) = head.pop_head() {
