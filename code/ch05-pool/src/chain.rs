@@ -58,6 +58,34 @@ unsafe impl<T: Send> Sync for Shared<T> {}
 
 /// The producer's end: `push_head`, `pop_head`. One per chain; `Send`,
 /// not `Sync`, not `Clone`.
+///
+/// The compiler enforces the single-producer rule. A producer can move to
+/// another thread, and consumers can be cloned and shared freely:
+///
+/// ```
+/// let (p, c) = ch05_pool::chain::new::<u32>();
+/// let c2 = c.clone();
+/// std::thread::spawn(move || p.push_head(1)).join().unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(|| c.pop_tail());
+///     s.spawn(|| c2.pop_tail());
+/// });
+/// ```
+///
+/// but a producer cannot be shared between threads...
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let (p, _c) = ch05_pool::chain::new::<u32>();
+/// shared(&p);
+/// ```
+///
+/// ...nor cloned into a second producer:
+///
+/// ```compile_fail
+/// let (p, _c) = ch05_pool::chain::new::<u32>();
+/// let _q = p.clone();
+/// ```
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     /// The ring we push to; null until the first push. Only we use it.

@@ -71,6 +71,34 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 
 /// The producer's end: `push_head` and `pop_head`. Exactly one exists per
 /// ring; it may move to another thread but not be shared.
+///
+/// The compiler enforces the single-producer rule. A producer can move to
+/// another thread, and consumers can be cloned and shared freely:
+///
+/// ```
+/// let (p, c) = ch05_pool::dequeue::new::<u32>(8);
+/// let c2 = c.clone();
+/// std::thread::spawn(move || p.push_head(1).unwrap()).join().unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(|| c.pop_tail());
+///     s.spawn(|| c2.pop_tail());
+/// });
+/// ```
+///
+/// but a producer cannot be shared between threads...
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let (p, _c) = ch05_pool::dequeue::new::<u32>(8);
+/// shared(&p);
+/// ```
+///
+/// ...nor cloned into a second producer:
+///
+/// ```compile_fail
+/// let (p, _c) = ch05_pool::dequeue::new::<u32>(8);
+/// let _q = p.clone();
+/// ```
 pub struct Producer<T> {
     ring: Arc<Ring<T>>,
     /// `Cell` makes the handle `!Sync`: two threads pushing at once would
