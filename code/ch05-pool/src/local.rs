@@ -138,6 +138,15 @@ impl<T> Local<T> {
     /// victim. The values are dropped by the caller, after the pin is let
     /// go, because a value's `Drop` may use the pool.
     pub(crate) fn rotate(&self, dropped: &mut Vec<T>) {
+        // Drain the victim chain from its tail first, without the pin, so
+        // that the owner can go on working however much it holds: nothing
+        // is pushed to a victim chain (puts go to the primary), and the
+        // chain gives each value to exactly one taker, us or a stealer.
+        while let Some(x) = self.steal(true) {
+            dropped.push(x);
+        }
+        // Under the pin, only what is left: the private object, and values
+        // a concurrent rotation may have made victims meanwhile.
         self.claim(GC);
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin; concurrent stealers use `tails` only,

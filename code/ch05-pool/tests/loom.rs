@@ -164,3 +164,45 @@ fn gc_against_get_and_put() {
         assert!(p.get().is_none());
     });
 }
+
+/// `gc()` draining a victim chain (without the pin) while another thread
+/// steals from the same chain: each victim goes to exactly one of them.
+#[test]
+fn gc_drains_victims_against_a_thief() {
+    use ch05_pool::Pool;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let p = Arc::new(Pool::new());
+        // One private, two in the chain; then all three become victims.
+        for _ in 0..3 {
+            p.put(Counted(Arc::clone(&drops)));
+        }
+        p.gc();
+        let thief = {
+            let p = Arc::clone(&p);
+            // Another thread: it can reach only the victim chain.
+            thread::spawn(move || p.get())
+        };
+        p.gc(); // drops the victims, racing with the thief
+        let stolen = thief.join().unwrap();
+        let n_stolen = usize::from(stolen.is_some());
+        assert_eq!(
+            drops.load(SeqCst) + n_stolen,
+            3,
+            "a victim was lost or taken twice"
+        );
+        drop(stolen);
+        assert_eq!(drops.load(SeqCst), 3);
+        assert!(p.get().is_none());
+    });
+}
