@@ -47,6 +47,8 @@ impl SemaMutex {
 
     /// Locks if nobody holds it or waits for it.
     pub fn try_lock(&self) -> bool {
+        // Acquire pairs with the Release in `unlock`, as `lock`'s add does;
+        // Relaxed on failure: we learn nothing we act on.
         self.key.compare_exchange(0, 1, Acquire, Relaxed).is_ok()
     }
 
@@ -109,6 +111,8 @@ impl SpinMutex {
                 if !awoke
                     && old & MUTEX_WOKEN == 0
                     && old >> MUTEX_WAITER_SHIFT != 0
+                    // Relaxed: the woken bit orders no data; it only tells
+                    // `unlock` that it need not wake anyone.
                     && self
                         .state
                         .compare_exchange(old, old | MUTEX_WOKEN, Relaxed, Relaxed)
@@ -129,6 +133,8 @@ impl SpinMutex {
             if awoke {
                 new &= !MUTEX_WOKEN;
             }
+            // Acquire pairs with the Release in `unlock` (it matters when
+            // this CAS takes a free lock); Relaxed on failure, we reload.
             if self
                 .state
                 .compare_exchange(old, new, Acquire, Relaxed)
@@ -150,6 +156,7 @@ impl SpinMutex {
     pub fn try_lock(&self) -> bool {
         // Relaxed: a guess that the CAS re-checks.
         let old = self.state.load(Relaxed);
+        // Acquire pairs with the Release in `unlock`.
         old & MUTEX_LOCKED == 0
             && self
                 .state

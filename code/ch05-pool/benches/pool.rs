@@ -240,8 +240,10 @@ fn dequeue_owner(c: &mut Criterion) {
     group.finish();
 }
 
-/// Stealing: the owner fills, a thief empties from the other end, one
-/// value per steal, against crossbeam-deque's `Stealer::steal`.
+/// Stealing, uncontended: the ring is filled, then emptied from the other
+/// end on the same thread, one value per steal (timed), against
+/// crossbeam-deque's `Stealer::steal`. The cost of a steal itself, without
+/// the cache misses a real thief adds (those show in `PoolStarvation`).
 fn dequeue_steal(c: &mut Criterion) {
     let mut group = c.benchmark_group("PoolDequeueSteal");
     group.bench_function("ch05 poolDequeue pop_tail", |b| {

@@ -225,11 +225,12 @@ impl<T> Consumer<T> {
             }
             // Unlink the drained ring so consumers skip it; one of us wins.
             // AcqRel: Release passes the ring `d2` (which we acquired) on to
-            // the consumers that load `tail` next.
+            // the consumers that load `tail` next. Relaxed on failure: we
+            // move on to `d2` either way, and we acquired it through `next`.
             if self
                 .shared
                 .tail
-                .compare_exchange(d, d2, AcqRel, Acquire)
+                .compare_exchange(d, d2, AcqRel, Relaxed)
                 .is_ok()
             {
                 // Let `pop_head` stop backing up at `d2`. Relaxed: a stale

@@ -122,6 +122,7 @@ impl<T: Send> Drop for Locals<T> {
             // SAFETY: each local was made by `Box::into_raw` and is on the
             // list once; `&mut self` means nobody else can reach it now.
             let local = unsafe { Box::from_raw(l) };
+            // Relaxed: `&mut self`, nobody else is here.
             l = local.next.load(Relaxed);
         }
     }

@@ -116,6 +116,8 @@ impl<T> Producer<T> {
     /// head slot is still being read by a consumer.
     pub fn push_head(&self, val: T) -> Result<(), T> {
         let ring = &*self.ring;
+        // Relaxed: a stale tail only makes the ring look fuller; `full`
+        // below decides whether the slot may be written.
         let (head, tail) = unpack(ring.head_tail.load(Relaxed));
         if tail.wrapping_add(ring.slots.len() as u32) == head {
             return Err(val);
@@ -128,6 +130,7 @@ impl<T> Producer<T> {
         // SAFETY: outside [tail, head) with `full` clear: nobody else can
         // reach this slot.
         unsafe { (*slot.val.get()).write(val) };
+        // Relaxed: only the producer ever reads `full` as true.
         slot.full.store(true, Relaxed);
         // Release publishes the value to the consumer whose Acquire CAS
         // sees this head.
@@ -138,6 +141,8 @@ impl<T> Producer<T> {
     /// Takes the newest value back from the head, if there is one.
     pub fn pop_head(&self) -> Option<T> {
         let ring = &*self.ring;
+        // Relaxed throughout: the producer wrote these values itself, and
+        // the CAS only has to exclude consumers, which atomicity does.
         let mut ptrs = ring.head_tail.load(Relaxed);
         let slot = loop {
             let (head, tail) = unpack(ptrs);
@@ -156,6 +161,7 @@ impl<T> Producer<T> {
         // SAFETY: our CAS took the slot out of [tail, head) before any
         // consumer could move the tail past it.
         let val = unsafe { (*slot.val.get()).assume_init_read() };
+        // Relaxed: the next reader of `full` is this producer.
         slot.full.store(false, Relaxed);
         Some(val)
     }

@@ -133,6 +133,8 @@ impl<T> Producer<T> {
     /// Takes the newest value back from the head, if there is one.
     pub fn pop_head(&self) -> Option<T> {
         let ring = &*self.ring;
+        // Relaxed throughout: the producer wrote these values itself, and
+        // the CAS only has to exclude consumers, which atomicity does.
         let mut ptrs = ring.head_tail.load(Relaxed);
         let slot = loop {
             let (head, tail) = unpack(ptrs);
@@ -151,6 +153,7 @@ impl<T> Producer<T> {
         // SAFETY: our CAS took the slot out of [tail, head) before any
         // consumer could move the tail past it.
         let val = unsafe { (*slot.val.get()).assume_init_read() };
+        // Relaxed: the next reader of `full` is this producer.
         slot.full.store(false, Relaxed);
         Some(val)
     }
@@ -173,6 +176,7 @@ impl<T> Consumer<T> {
     /// of threads may call this at once, while the producer works.
     pub fn pop_tail(&self) -> Option<T> {
         let ring = &*self.ring;
+        // Relaxed: the CAS below re-checks the value.
         let mut ptrs = ring.head_tail.load(Relaxed);
         let slot = loop {
             let (head, tail) = unpack(ptrs);

@@ -68,6 +68,7 @@ impl<T> Local<T> {
     /// Runs `f` on this thread's primary generation, as its owner.
     pub(crate) fn owner<R>(&self, f: impl FnOnce(&mut Option<T>, &chain::Producer<T>) -> R) -> R {
         self.claim(OWNER);
+        // Relaxed: `cur` changes only under the pin, which we hold.
         let cur = self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin.
         let r = f(unsafe { &mut *self.private[cur].get() }, &self.heads[cur]);
@@ -78,6 +79,7 @@ impl<T> Local<T> {
     /// Takes this thread's victim `private` object, if any.
     pub(crate) fn take_victim_private(&self) -> Option<T> {
         self.claim(OWNER);
+        // Relaxed: as in `owner`.
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin.
         let x = unsafe { (*self.private[victim].get()).take() };
@@ -88,6 +90,8 @@ impl<T> Local<T> {
     /// Steals from the tail of the primary (`victim == false`) or victim
     /// chain, from any thread, without the pin.
     pub(crate) fn steal(&self, victim: bool) -> Option<T> {
+        // Relaxed: a stale `cur` only means stealing from the other
+        // generation, an equally good object.
         let cur = self.cur.load(Relaxed) as usize;
         let which = if victim { 1 - cur } else { cur };
         self.tails[which].pop_tail()

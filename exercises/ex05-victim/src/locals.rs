@@ -52,9 +52,11 @@ impl<T: Send> Locals<T> {
         let Some(ptr) = made else {
             return slot.0;
         };
+        // Relaxed: the CAS below re-checks `first`.
         let mut head = self.first.load(Relaxed);
         loop {
             // SAFETY: just made; freed only when `self` is dropped.
+            // Relaxed: published by the Release CAS just below.
             unsafe { &*ptr }.next.store(head, Relaxed);
             // Release publishes the new local to walkers (Acquire below).
             match self
@@ -86,6 +88,7 @@ impl<T: Send> Drop for Locals<T> {
             // SAFETY: made by `Box::into_raw`, on the list once, and
             // `&mut self` means nobody else can reach it.
             let local = unsafe { Box::from_raw(l) };
+            // Relaxed: `&mut self`, nobody else is here.
             l = local.next.load(Relaxed);
         }
     }
