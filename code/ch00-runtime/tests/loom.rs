@@ -13,7 +13,7 @@ use loom::thread;
 /// One sleeper, one waker: whichever runs first, the sleeper wakes.
 #[test]
 fn release_wakes_the_acquirer() {
-    loom::model(|| {
+    testkit::loom_model("release_wakes_the_acquirer", 10, || {
         let s = Arc::new(AtomicU32::new(0));
         let s2 = Arc::clone(&s);
         let sleeper = thread::spawn(move || semacquire(&s2));
@@ -26,7 +26,7 @@ fn release_wakes_the_acquirer() {
 /// Two sleepers and two releases, racing: both wake, the count ends at zero.
 #[test]
 fn two_acquirers_two_releases() {
-    loom::model(|| {
+    testkit::loom_model("two_acquirers_two_releases", 400, || {
         let s = Arc::new(AtomicU32::new(0));
         let sleepers: Vec<_> = (0..2)
             .map(|_| {
@@ -47,7 +47,7 @@ fn two_acquirers_two_releases() {
 /// one of them per release, and both finish.
 #[test]
 fn handoff_against_a_barger() {
-    loom::model(|| {
+    testkit::loom_model("handoff_against_a_barger", 400, || {
         let s = Arc::new(AtomicU32::new(0));
         let waiter = {
             let s = Arc::clone(&s);

@@ -93,7 +93,23 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// The lock itself, for code that wants Go's lock/unlock calls.
-    pub fn raw(&self) -> &RawMutex {
+    ///
+    /// # Safety
+    ///
+    /// The caller must not unlock the raw lock while a [`MutexGuard`] of
+    /// this mutex is alive, nor leave it locked by hand when a guard is
+    /// later dropped: either way a second guard, and a second `&mut T`,
+    /// could exist at once. (This is why it is `unsafe`, as in `lock_api`:
+    /// a safe `raw()` let safe code do exactly that.)
+    ///
+    /// ```compile_fail,E0133
+    /// let m = ch01_mutex::Mutex::new(vec![1]);
+    /// let g1 = m.lock();
+    /// m.raw().unlock(); // needs `unsafe`: it would break g1's promise
+    /// let g2 = m.lock(); // a second `&mut Vec` beside g1's
+    /// # drop((g1, g2));
+    /// ```
+    pub unsafe fn raw(&self) -> &RawMutex {
         &self.raw
     }
 

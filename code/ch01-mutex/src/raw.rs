@@ -33,7 +33,9 @@ pub const STARVATION_THRESHOLD_NS: i64 = 1_000_000;
 pub struct RawMutex {
     state: AtomicI32,
     sema: AtomicU32,
-    /// False reproduces Go before 1.9, which had no starvation mode.
+    /// False reproduces Go 1.8's lock (before starvation mode, commit
+    /// 0556e262, Go 1.9): a woken waiter that loses the race queues at
+    /// the tail again, and no waiter ever switches the mode.
     starvation: bool,
 }
 
@@ -59,8 +61,9 @@ impl RawMutex {
         Self::with_starvation(true)
     }
 
-    /// An unlocked mutex that never enters starvation mode: Go's mutex
-    /// before 1.9, kept for the fairness experiment in chapter 1.
+    /// An unlocked mutex with Go 1.8's algorithm: no starvation mode, and
+    /// a woken waiter that loses the race requeues at the tail. Kept for
+    /// the fairness experiment in chapter 1.
     #[cfg(not(loom))]
     pub const fn without_starvation() -> Self {
         Self::with_starvation(false)
@@ -81,7 +84,7 @@ impl RawMutex {
         Self::with_starvation(true)
     }
 
-    /// An unlocked mutex that never enters starvation mode.
+    /// An unlocked mutex with Go 1.8's algorithm (see the non-loom build).
     #[cfg(loom)]
     pub fn without_starvation() -> Self {
         Self::with_starvation(false)
@@ -132,6 +135,10 @@ impl RawMutex {
     #[cold]
     fn lock_slow(&self) {
         let mut wait_start_time: i64 = 0;
+        // Go reads `waitStartTime != 0` as "has waited before"; our clock
+        // may read 0 (it counts from its first use, and stands still under
+        // loom), so that fact gets its own flag.
+        let mut waited = false;
         let mut starving = false;
         let mut awoke = false;
         let mut iter = 0;
@@ -171,7 +178,9 @@ impl RawMutex {
                 new += 1 << MUTEX_WAITER_SHIFT;
             }
             // Switch to starvation mode, but only if the mutex is still
-            // locked: an unlocked starving mutex has no one to hand it over.
+            // locked: `unlock` of a starving mutex hands it to a waiter and
+            // so expects one, and if it is unlocked now we may be about to
+            // take it ourselves, leaving nobody queued.
             if starving && old & MUTEX_LOCKED != 0 {
                 new |= MUTEX_STARVING;
             }
@@ -193,9 +202,12 @@ impl RawMutex {
                 if old & (MUTEX_LOCKED | MUTEX_STARVING) == 0 {
                     break; // locked with the CAS
                 }
-                // A thread that has waited before goes to the front.
-                let queue_lifo = wait_start_time != 0;
-                if wait_start_time == 0 {
+                // A thread that has waited before goes to the front (Go
+                // 1.9 on; Go 1.8 queued it at the tail again). Its wait is
+                // timed from its first sleep.
+                let queue_lifo = self.starvation && waited;
+                if !waited {
+                    waited = true;
                     wait_start_time = nanotime();
                 }
                 semacquire_mutex(&self.sema, queue_lifo);

@@ -14,7 +14,7 @@ use loom::thread;
 /// previous holder's write (loom's race detector watches the data).
 #[test]
 fn two_lockers_one_counter() {
-    loom::model(|| {
+    testkit::loom_model("two_lockers_one_counter", 5, || {
         let m = Arc::new(Mutex::new(0));
         let other = {
             let m = Arc::clone(&m);
@@ -30,7 +30,7 @@ fn two_lockers_one_counter() {
 /// word ends clean.
 #[test]
 fn unlock_wakes_a_sleeper() {
-    loom::model(|| {
+    testkit::loom_model("unlock_wakes_a_sleeper", 10, || {
         let m = Arc::new(RawMutex::new());
         m.lock();
         let waiter = {
@@ -53,7 +53,7 @@ fn unlock_wakes_a_sleeper() {
 /// threads finish and the mutex ends unlocked, in normal mode.
 #[test]
 fn starvation_handoff_on_a_driven_clock() {
-    loom::model(|| {
+    testkit::loom_model("starvation_handoff_on_a_driven_clock", 10, || {
         let m = Arc::new(Mutex::new(0));
         let guard = m.lock();
         let waiter = {
@@ -65,7 +65,9 @@ fn starvation_handoff_on_a_driven_clock() {
         *m.lock() += 10;
         waiter.join().unwrap();
         assert_eq!(*m.lock(), 11);
-        assert!(!m.raw().is_locked() && !m.raw().is_starving() && m.raw().waiters() == 0);
+        // SAFETY: only reads of the state word; no guard is alive.
+        let raw = unsafe { m.raw() };
+        assert!(!raw.is_locked() && !raw.is_starving() && raw.waiters() == 0);
     });
 }
 
@@ -86,7 +88,7 @@ fn reentrant_nested_from_two_threads() {
         // SAFETY: as above.
         outer.with_mut(|p| unsafe { *p += 1 });
     }
-    loom::model(|| {
+    testkit::loom_model("reentrant_nested_from_two_threads", 20, || {
         let m = Arc::new(ReentrantMutex::new(UnsafeCell::new(0)));
         let other = {
             let m = Arc::clone(&m);
@@ -97,5 +99,77 @@ fn reentrant_nested_from_two_threads() {
         assert!(!m.is_owned_by_current_thread());
         // SAFETY: both threads are done.
         assert_eq!(m.lock().with(|p| unsafe { *p }), 4);
+    });
+}
+
+/// A successful `try_lock` on another thread sees the previous holder's
+/// write: its CAS must Acquire (pairs with `unlock`'s Release). With
+/// `Relaxed` there, loom reports the read of the counter as a race.
+#[test]
+fn try_lock_sees_the_previous_holders_write() {
+    testkit::loom_model("try_lock_sees_the_previous_holders_write", 9, || {
+        let m = Arc::new(Mutex::new(0));
+        let writer = {
+            let m = Arc::clone(&m);
+            thread::spawn(move || *m.lock() += 1)
+        };
+        if let Some(g) = m.try_lock() {
+            assert!(*g == 0 || *g == 1);
+        }
+        writer.join().unwrap();
+    });
+}
+
+/// A waiter's wait is timed from its first sleep, through every requeue.
+/// The waiter sleeps at time 0 (loom's clock starts there), is woken at
+/// 0.6 ms and loses the lock to a barging locker, sleeps again, and is
+/// woken at 1.2 ms: it has waited more than 1 ms, so when it loses once
+/// more it must switch the mutex to starvation mode. Go tests "has waited
+/// before" as `waitStartTime != 0`; a clock that reads 0 would restart the
+/// wait at 0.6 ms and never starve (and never requeue at the front).
+#[test]
+fn a_requeued_waiter_keeps_its_wait_start() {
+    use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    testkit::loom_model("a_requeued_waiter_keeps_its_wait_start", 500, || {
+        let m = Arc::new(RawMutex::new());
+        let done = Arc::new(AtomicBool::new(false));
+        m.lock();
+        let waiter = {
+            let (m, done) = (Arc::clone(&m), Arc::clone(&done));
+            thread::spawn(move || {
+                m.lock();
+                done.store(true, SeqCst);
+                m.unlock();
+            })
+        };
+        for round in 0..2 {
+            // The waiter is asleep on the semaphore (first round) or has
+            // queued again after losing to us (second round).
+            while m.waiters() == 0 {
+                thread::yield_now();
+            }
+            if round == 0 {
+                assert!(!m.is_starving(), "no wait of over 1 ms yet");
+            }
+            advance(600_000);
+            m.unlock();
+            m.lock(); // barge, or wait for the waiter to finish first
+            if done.load(SeqCst) {
+                m.unlock();
+                waiter.join().unwrap();
+                return;
+            }
+        }
+        // The waiter lost twice and has waited 1.2 ms since its first sleep.
+        while m.waiters() == 0 {
+            thread::yield_now();
+        }
+        assert!(
+            m.is_starving(),
+            "a waiter that has waited 1.2 ms since its first sleep did not switch to starvation mode"
+        );
+        m.unlock(); // hands the lock to the waiter
+        waiter.join().unwrap();
+        assert!(!m.is_locked() && !m.is_starving() && m.waiters() == 0);
     });
 }

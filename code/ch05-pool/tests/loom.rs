@@ -21,7 +21,7 @@ fn assert_each_once(mut got: Vec<usize>, pushed: &[usize]) {
 /// emptied) and pops its head once, while a consumer pops the tail twice.
 #[test]
 fn ring_push_pop_head_against_pop_tail() {
-    loom::model(|| {
+    testkit::loom_model("ring_push_pop_head_against_pop_tail", 1, || {
         let (p, c) = dequeue::with_start(2, u32::MAX);
         let consumer = thread::spawn(move || {
             let mut got = Vec::new();
@@ -51,7 +51,7 @@ fn ring_push_pop_head_against_pop_tail() {
 /// of a 2-slot ring: each value is taken by exactly one of them.
 #[test]
 fn ring_last_value_races() {
-    loom::model(|| {
+    testkit::loom_model("ring_last_value_races", 1, || {
         let (p, c) = dequeue::new(2);
         p.push_head(1).unwrap();
         p.push_head(2).unwrap();
@@ -75,7 +75,7 @@ fn ring_last_value_races() {
 /// `full` flag's Acquire/Release pairing through the slot's cell).
 #[test]
 fn ring_refill_waits_for_the_reader() {
-    loom::model(|| {
+    testkit::loom_model("ring_refill_waits_for_the_reader", 1, || {
         let (p, c) = dequeue::new(4);
         for v in 0..4 {
             p.push_head(v).unwrap();
@@ -102,7 +102,7 @@ fn ring_refill_waits_for_the_reader() {
 /// while a consumer pops the tail and may unlink the first ring.
 #[test]
 fn chain_grows_while_consumers_pop() {
-    loom::model(|| {
+    testkit::loom_model("chain_grows_while_consumers_pop", 1, || {
         let (p, c) = chain::new();
         for v in 0..7 {
             p.push_head(v);
@@ -138,7 +138,7 @@ fn gc_against_get_and_put() {
         }
     }
 
-    loom::model(|| {
+    testkit::loom_model("gc_against_get_and_put", 1, || {
         let drops = Arc::new(AtomicUsize::new(0));
         let p = Arc::new(Pool::new());
         // One in this thread's private slot, two in its chain.
@@ -186,7 +186,7 @@ fn gc_drains_victims_against_a_thief() {
         }
     }
 
-    loom::model(|| {
+    testkit::loom_model("gc_drains_victims_against_a_thief", 1, || {
         let drops = Arc::new(AtomicUsize::new(0));
         let p = Arc::new(Pool::new());
         // One private, two in the chain; then all three become victims.

@@ -179,6 +179,35 @@ pub fn gomaxprocs() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Runs a loom model and checks that it explored: `loom::model(f)`,
+/// counting the executions, then failing if there were fewer than
+/// `min_executions`. A model that finishes in one execution has checked one
+/// interleaving, which proves nothing about the others; the floor is how a
+/// model's comment ("every order of ...") is held to what it claims.
+///
+/// Prints `loom: NAME explored N executions` so that the counts show in
+/// the test log.
+#[cfg(loom)]
+pub fn loom_model<F>(name: &str, min_executions: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    loom::model(move || {
+        // Relaxed: a plain std counter outside the model, read after it.
+        counter.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    let n = count.load(Ordering::Relaxed);
+    println!("loom: {name} explored {n} executions");
+    assert!(
+        n >= min_executions,
+        "loom model {name} explored only {n} executions (at least {min_executions} expected): \
+         it no longer explores the races its comment describes"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
