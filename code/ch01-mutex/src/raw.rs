@@ -177,10 +177,11 @@ impl RawMutex {
             if old & (MUTEX_LOCKED | MUTEX_STARVING) != 0 {
                 new += 1 << MUTEX_WAITER_SHIFT;
             }
-            // Switch to starvation mode, but only if the mutex is still
-            // locked: `unlock` of a starving mutex hands it to a waiter and
-            // so expects one, and if it is unlocked now we may be about to
-            // take it ourselves, leaving nobody queued.
+            // Set the starving bit only while the mutex is held. In
+            // starvation mode `unlock` hands the lock to a queued waiter, so
+            // a starving mutex must have one (Go: `Unlock` expects a starving
+            // mutex to have waiters). If the lock is free, this CAS takes it
+            // and we stop being a waiter, perhaps the last.
             if starving && old & MUTEX_LOCKED != 0 {
                 new |= MUTEX_STARVING;
             }

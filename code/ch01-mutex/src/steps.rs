@@ -2,9 +2,11 @@
 //! that implements [`Locker`](crate::Locker), and `tests/steps.rs` runs the
 //! same suite over all of them, so a reader can try each one.
 //!
-//! 1. [`SemaMutex`]: Go's first mutex (2009): a counter and a semaphore.
-//! 2. [`SpinMutex`]: Go 1.0 to 1.8: a locked bit that newcomers may grab
-//!    (barging), the woken bit, and from Go 1.5 bounded spinning.
+//! 1. [`SemaMutex`]: Go's first mutex (commit bf3dd3f0ef, December 2008):
+//!    a counter and a semaphore.
+//! 2. [`SpinMutex`]: commit dd2074c82a (June 2011), shipped in Go 1.0 to
+//!    1.8: a locked bit that newcomers may grab (barging), the woken bit,
+//!    and from Go 1.5 bounded spinning.
 //! 3. [`RawMutex`](crate::RawMutex): Go 1.9 and later: step 2 plus
 //!    starvation mode and front requeueing.
 
@@ -18,10 +20,14 @@ use crate::sync::atomic::{AtomicI32, AtomicU32};
 // ANCHOR: sema_mutex
 /// Step 1: the counter counts the holder plus every waiter. Whoever moves it
 /// from 0 to 1 owns the lock; everyone else sleeps on the semaphore, and
-/// `unlock` gives the lock to exactly one sleeper by releasing one count.
+/// `unlock` passes the lock on by releasing one count: whichever waiting
+/// thread takes that count holds the lock.
 ///
-/// Fair (the semaphore is FIFO) and simple, but every contended handover
-/// waits for a sleeping thread to wake up, while the lock sits idle.
+/// Mostly FIFO, not strictly: the semaphore wakes its sleepers in order,
+/// but a thread that has just joined the counter can take a released count
+/// in its first try, before the sleeper that `unlock` woke, which then
+/// queues again at the back. Simple, but a contended handover usually waits
+/// for a sleeping thread to wake up, while the lock sits idle.
 #[derive(Debug, Default)]
 pub struct SemaMutex {
     key: AtomicU32,
@@ -41,7 +47,7 @@ impl SemaMutex {
         if self.key.fetch_add(1, Acquire) == 0 {
             return;
         }
-        // The unlocker that releases this count has handed the lock to us.
+        // Whoever takes a count that `unlock` released holds the lock.
         semacquire(&self.sema);
     }
 
@@ -58,8 +64,9 @@ impl SemaMutex {
         match self.key.fetch_sub(1, Release) {
             0 => fatal("sync: unlock of unlocked mutex"),
             1 => {}
-            // Someone is counted in the key: they sleep (or are about to)
-            // on the semaphore, and this count is theirs.
+            // Someone else is counted in the key: they sleep (or are about
+            // to) on the semaphore, and the first of them to take this count
+            // holds the lock.
             _ => semrelease(&self.sema, false),
         }
     }
@@ -73,7 +80,8 @@ impl SemaMutex {
 // ANCHOR_END: sema_mutex
 
 // ANCHOR: spin_mutex
-/// Step 2: Go 1.0's mutex with Go 1.5's spinning. The state word is the one
+/// Step 2: the mutex of commit dd2074c82a (2011, Go 1.0 to 1.8) with Go
+/// 1.5's spinning. The state word is the one
 /// [`RawMutex`](crate::RawMutex) uses, without the starving bit.
 ///
 /// A woken waiter no longer owns the lock: it competes with newcomers, who

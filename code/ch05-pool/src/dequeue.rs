@@ -25,7 +25,7 @@ pub const DEQUEUE_BITS: u32 = 32;
 /// `tail + len` with `head`, which only works if the indexes never get a
 /// whole index space apart; half of it would do, and Go takes a quarter so
 /// the number fits an `int` on 32-bit machines.
-pub const DEQUEUE_LIMIT: usize = (1 << DEQUEUE_BITS) / 4;
+pub const DEQUEUE_LIMIT: usize = ((1u64 << DEQUEUE_BITS) / 4) as usize;
 
 const MASK: u64 = (1 << DEQUEUE_BITS) - 1;
 
@@ -160,6 +160,13 @@ impl<T> Ring<T> {
 
     pub(crate) fn capacity(&self) -> usize {
         self.slots.len()
+    }
+
+    /// True if no value is in the ring. Relaxed: for the producer, which
+    /// reads its own pushes in order; consumers only make it emptier.
+    pub(crate) fn is_empty(&self) -> bool {
+        let (head, tail) = unpack(self.head_tail.load(Relaxed));
+        head == tail
     }
 
     fn slot(&self, index: u32) -> &Slot<T> {

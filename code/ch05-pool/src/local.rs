@@ -35,10 +35,18 @@ pub(crate) struct Local<T> {
     cur: AtomicU32,
     /// The chains' consumer ends, for stealing from anywhere, any time.
     tails: [chain::Consumer<T>; 2],
-    /// The next local of the same pool, for walking them all (`Locals`;
-    /// the loom build keeps a locked list instead).
-    #[cfg_attr(loom, allow(dead_code))]
+    /// The next local of the same pool, for walking them all (`Locals`).
     pub(crate) next: AtomicPtr<crate::locals::Padded<T>>,
+}
+
+/// The pin, held: lets go when dropped (on unwinding too).
+struct Pinned<'a, T>(&'a Local<T>);
+
+impl<T> Drop for Pinned<'_, T> {
+    fn drop(&mut self) {
+        // Release pairs with the Acquire in `claim`.
+        self.0.mine.pin.store(IDLE, Release);
+    }
 }
 
 struct Mine<T> {
@@ -75,10 +83,12 @@ impl<T> Local<T> {
         }
     }
 
-    /// Claims the pin as `who`, waiting while someone else holds it.
-    fn claim(&self, who: u32) {
-        // Acquire pairs with the Release in `let_go`: the previous holder's
-        // writes to `private`, `heads` and `cur` are visible to us.
+    /// Claims the pin as `who`, waiting while someone else holds it. The
+    /// pin is let go when the returned guard is dropped, on unwinding too:
+    /// a pin left held would make every later `gc()` wait forever.
+    fn claim(&self, who: u32) -> Pinned<'_, T> {
+        // Acquire pairs with the Release in `Pinned::drop`: the previous
+        // holder's writes to `private`, `heads` and `cur` are visible to us.
         while self
             .mine
             .pin
@@ -89,34 +99,27 @@ impl<T> Local<T> {
             // for one rotation (gc): yield, do not burn the CPU.
             crate::sync::thread::yield_now();
         }
-    }
-
-    fn let_go(&self) {
-        self.mine.pin.store(IDLE, Release);
+        Pinned(self)
     }
 
     // ANCHOR: owner
     /// Runs `f` on this thread's primary generation, as its owner.
     pub(crate) fn owner<R>(&self, f: impl FnOnce(&mut Option<T>, &chain::Producer<T>) -> R) -> R {
-        self.claim(OWNER);
+        let _pinned = self.claim(OWNER);
         let cur = self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin, so nobody else touches `private` or
-        // `heads` until `let_go`; `f` cannot reach this pool's pin again
-        // (it only sees the slot and the chain).
-        let r = self.mine.private[cur]
-            .with_mut(|p| self.mine.heads[cur].with(|h| unsafe { f(&mut *p, &*h) }));
-        self.let_go();
-        r
+        // `heads` until `_pinned` goes; `f` cannot reach this pool's pin
+        // again (it only sees the slot and the chain).
+        self.mine.private[cur]
+            .with_mut(|p| self.mine.heads[cur].with(|h| unsafe { f(&mut *p, &*h) }))
     }
 
     /// Takes this thread's victim `private` object, if any.
     pub(crate) fn take_victim_private(&self) -> Option<T> {
-        self.claim(OWNER);
+        let _pinned = self.claim(OWNER);
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin.
-        let x = self.mine.private[victim].with_mut(|p| unsafe { (*p).take() });
-        self.let_go();
-        x
+        self.mine.private[victim].with_mut(|p| unsafe { (*p).take() })
     }
     // ANCHOR_END: owner
 
@@ -147,23 +150,54 @@ impl<T> Local<T> {
         }
         // Under the pin, only what is left: the private object, and values
         // a concurrent rotation may have made victims meanwhile.
-        self.claim(GC);
+        let pinned = self.claim(GC);
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin; concurrent stealers use `tails` only,
         // and the chain gives each value to exactly one of us.
         self.mine.private[victim].with_mut(|p| dropped.extend(unsafe { (*p).take() }));
-        self.mine.heads[victim].with(|h| {
-            // SAFETY: as above.
-            let head = unsafe { &*h };
-            while let Some(x) = head.pop_head() {
-                dropped.push(x);
-            }
-        });
+        for (i, head) in self.mine.heads.iter().enumerate() {
+            head.with(|h| {
+                // SAFETY: as above; holding the pin, we act as the chains'
+                // producer, and the owner is not walking their rings.
+                let head = unsafe { &*h };
+                if i == victim {
+                    while let Some(x) = head.pop_head() {
+                        dropped.push(x);
+                    }
+                    // Go's GC frees a drained ring; we retire the last one.
+                    head.release_if_empty();
+                }
+                // Rings stealers cut out of either chain, and the one above.
+                head.free_retired();
+            });
+        }
         // The emptied victim becomes the primary. Relaxed: the owner reads
-        // `cur` under the pin (ordered by our Release below), and stealers
-        // do not need it exact.
+        // `cur` under the pin (ordered by the Release that lets it go), and
+        // stealers do not need it exact.
         self.cur.store(victim as u32, Relaxed);
-        self.let_go();
+        drop(pinned);
     }
     // ANCHOR_END: rotate
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A panic under the pin must not leave it held: `gc()` claims the
+    /// same pin and would wait forever.
+    #[test]
+    fn a_panic_under_the_pin_lets_it_go() {
+        testkit::watchdog(|| {
+            let local = Local::<u32>::new();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                local.owner(|_, _| panic!("inside the pin"))
+            }));
+            assert!(r.is_err());
+            let mut dropped = Vec::new();
+            local.rotate(&mut dropped); // hangs if the pin stayed held
+            local.owner(|private, _| *private = Some(1));
+            assert_eq!(local.take_victim_private(), None);
+        });
+    }
 }

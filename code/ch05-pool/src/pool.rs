@@ -12,13 +12,13 @@ use crate::sync::atomic::Ordering::Relaxed;
 
 type NewFn<T> = Box<dyn Fn() -> T + Send + Sync>;
 
-/// A set of temporary objects that may be saved and retrieved
-/// individually, and dropped at any time: every object left in the pool is
-/// dropped within two [`gc()`] cycles.
+/// A cache of reusable objects shared by all threads: `put` offers one for
+/// reuse, `get` takes one back or makes one. Nothing is kept for long: an
+/// object nobody takes is dropped by the second [`gc()`] after it was put.
 ///
-/// `get` takes this thread's private object, else the newest object this
-/// thread cached, else one stolen from another thread, else one from the
-/// victim generation, else a new one from the `new` function (if any).
+/// `get` takes this thread's private object, else the newest object in
+/// this thread's chain, else one stolen from another thread, else one from
+/// the victim generation, else a new one from the `new` function (if any).
 pub struct Pool<T: Send + 'static> {
     inner: Arc<Inner<T>>,
 }
@@ -59,9 +59,18 @@ impl<T: Send + 'static> Pool<T> {
     }
 
     // ANCHOR: put
-    /// Adds `x` to the pool.
+    /// Offers `x` for reuse: into this thread's private slot if it is
+    /// empty, else onto the head of this thread's chain.
+    ///
+    /// From a thread that is exiting and has already given up its local
+    /// (a thread-local destructor that runs late), `x` is dropped instead:
+    /// the pool may drop any object at any time, and this one would belong
+    /// to no thread.
     pub fn put(&self, x: T) {
-        self.inner.locals.get().owner(|private, shared| {
+        let Some(me) = self.inner.locals.get() else {
+            return;
+        };
+        me.owner(|private, shared| {
             if private.is_none() {
                 *private = Some(x);
             } else {
@@ -76,18 +85,23 @@ impl<T: Send + 'static> Pool<T> {
     /// the pool is empty and has no `new` function.
     pub fn get(&self) -> Option<T> {
         let me = self.inner.locals.get();
-        // The newest object first: it is the most likely to be in cache.
-        let x = me.owner(|private, shared| private.take().or_else(|| shared.pop_head()));
+        // This thread's private object first (of two objects put, the
+        // older one: Go's TestPool gets "a" before "b"), then its chain's
+        // head, the newest there: like Go, pop the head rather than the
+        // tail, for temporal locality.
+        let x = me.and_then(|me| {
+            me.owner(|private, shared| private.take().or_else(|| shared.pop_head()))
+        });
         x.or_else(|| self.get_slow(me))
             .or_else(|| self.inner.new.as_ref().map(|new| new()))
     }
 
     /// Go's `getSlow`: steal from the other threads, then try the victim
     /// generation: our own private object, then everyone's chains.
-    fn get_slow(&self, me: &crate::local::Local<T>) -> Option<T> {
+    fn get_slow(&self, me: Option<&crate::local::Local<T>>) -> Option<T> {
         let mut found = None;
         self.inner.locals.for_each(|l| {
-            if found.is_none() && !std::ptr::eq(l, me) {
+            if found.is_none() && !me.is_some_and(|me| std::ptr::eq(l, me)) {
                 found = l.steal(false);
             }
         });
@@ -101,7 +115,7 @@ impl<T: Send + 'static> Pool<T> {
         if self.inner.victim_empty.load(Relaxed) == generation {
             return None;
         }
-        found = me.take_victim_private();
+        found = me.and_then(|me| me.take_victim_private());
         if found.is_some() {
             return found;
         }

@@ -136,7 +136,7 @@ fn objects_of_exited_threads_are_reached() {
 }
 
 /// A new thread may inherit the per-thread slot of an exited one (the
-/// `thread_local` crate reuses thread indexes). Its objects must still be
+/// pool numbers threads and reuses the numbers of exited ones). Its objects must still be
 /// found exactly once, and walking the pool's locals must still end.
 #[test]
 fn threads_that_reuse_an_exited_threads_slot() {
@@ -145,7 +145,7 @@ fn threads_that_reuse_an_exited_threads_slot() {
         let drops = Arc::new(AtomicUsize::new(0));
         for _ in 0..8 {
             let (p, drops) = (Arc::clone(&p), Arc::clone(&drops));
-            // Each thread's first `ThreadLocal` use is this pool's.
+            // Each thread gets the number the one before gave back.
             thread::spawn(move || {
                 for _ in 0..3 {
                     p.put(Counted(Arc::clone(&drops)));

@@ -1,7 +1,7 @@
 //! Ports of Go's `TestPoolDequeue` and `TestPoolChain` (`sync/pool_test.go`,
 //! go1.23.5), and the edges of the ring: full, empty, the 32-bit wrap,
 //! zero-sized and `Drop` values.
-//! <https://github.com/golang/go/blob/go1.23.5/src/sync/pool_test.go>
+//! <https://github.com/golang/go/blob/go1.23.5/src/sync/pool_test.go#L167-L248>
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
@@ -141,8 +141,10 @@ fn test_pool_chain() {
     });
 }
 
-/// Go's experiment on a 16-slot ring: exactly 16 pushes fit, the tail
-/// gives the oldest value and the head the newest, across the wrap.
+/// Our test, not one of Go's: on a 16-slot ring exactly 16 pushes fit, the
+/// tail gives the oldest value and the head the newest, across the wrap
+/// (the first answers match what Go's `poolDequeue` gave when this
+/// project's notes tried the same on Go 1.19's `poolqueue.go`).
 #[test]
 fn full_and_empty_edges() {
     for start in [0, NEAR_WRAP, u32::MAX - 7, u32::MAX] {
@@ -185,8 +187,10 @@ fn many_laps_across_the_wrap() {
     assert_eq!(c.pop_tail(), None);
 }
 
-/// Go's experiment on the chain: after 1000 pushes, the head gives 999 and
-/// the tail 0; then everything else comes out exactly once.
+/// Our test, not one of Go's: after 1000 pushes on a chain, the head gives
+/// 999 and the tail 0 (as Go's `poolChain` did when this project's notes
+/// tried the same on Go 1.19's `poolqueue.go`); then everything else comes
+/// out exactly once.
 #[test]
 fn chain_grows_and_drains() {
     let (p, c) = chain::new();

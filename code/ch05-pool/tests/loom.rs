@@ -70,27 +70,29 @@ fn ring_last_value_races() {
     });
 }
 
-/// A 4-slot ring refilled while a consumer empties it: the producer may
-/// refill a slot only after the consumer's read of it (loom checks the
-/// `full` flag's Acquire/Release pairing through the slot's cell).
+/// A full 2-slot ring refilled while a consumer empties it: the producer
+/// may write a slot only after the consumer has read the old value out of
+/// it. The producer retries its push until the consumer's pop lets it in;
+/// loom's race detector watches the slot's cell, so if the consumer's
+/// `full.store(false)` were not a Release paired with the producer's
+/// Acquire load, the refill would race the read and the model would fail.
 #[test]
 fn ring_refill_waits_for_the_reader() {
-    testkit::loom_model("ring_refill_waits_for_the_reader", 1, || {
-        let (p, c) = dequeue::new(4);
-        for v in 0..4 {
-            p.push_head(v).unwrap();
-        }
-        let consumer = thread::spawn(move || {
-            let got: Vec<usize> = (0..2).filter_map(|_| c.pop_tail()).collect();
-            (got, c)
-        });
-        let mut pushed: Vec<usize> = (0..4).collect();
-        for v in 4..6 {
-            if p.push_head(v).is_ok() {
-                pushed.push(v);
+    testkit::loom_model("ring_refill_waits_for_the_reader", 5, || {
+        let (p, c) = dequeue::new(2);
+        p.push_head(0).unwrap();
+        p.push_head(1).unwrap();
+        let consumer = thread::spawn(move || (c.pop_tail(), c));
+        let mut pushed = vec![0, 1];
+        for _ in 0..3 {
+            if p.push_head(2).is_ok() {
+                pushed.push(2);
+                break;
             }
+            thread::yield_now();
         }
-        let (mut got, c) = consumer.join().unwrap();
+        let (first, c) = consumer.join().unwrap();
+        let mut got: Vec<usize> = first.into_iter().collect();
         while let Some(v) = c.pop_tail() {
             got.push(v);
         }
@@ -114,11 +116,63 @@ fn chain_grows_while_consumers_pop() {
         p.push_head(7);
         p.push_head(8);
         let mut got: Vec<usize> = p.pop_head().into_iter().collect();
+        // Frees the first ring if the consumer cut it out and has left.
+        p.free_retired();
         got.extend(consumer.join().unwrap());
         while let Some(v) = c.pop_tail() {
             got.push(v);
         }
         assert_each_once(got, &(0..9).collect::<Vec<_>>());
+    });
+}
+
+/// The chain's central rule: a consumer loads `next` *before* it pops. The
+/// consumer finds the only ring empty; the producer then fills it and grows
+/// a second. Had the consumer read `next` after its failed pop, it would see
+/// the second ring, cut out the first, full one, and lose eight values.
+#[test]
+fn chain_consumer_reads_next_before_popping() {
+    testkit::loom_model("chain_consumer_reads_next_before_popping", 20, || {
+        let (p, c) = chain::new();
+        p.push_head(0); // makes the first ring (8 slots)...
+        assert_eq!(p.pop_head(), Some(0)); // ...and leaves it empty
+        let consumer = {
+            let c = c.clone();
+            thread::spawn(move || c.pop_tail())
+        };
+        for v in 1..=9 {
+            p.push_head(v); // 1..=8 fill the first ring; 9 starts a second
+        }
+        let mut got: Vec<usize> = consumer.join().unwrap().into_iter().collect();
+        while let Some(v) = c.pop_tail() {
+            got.push(v);
+        }
+        assert_each_once(got, &(1..=9).collect::<Vec<_>>());
+    });
+}
+
+/// The producer retires its last, empty ring and frees what is retired
+/// while a consumer may be inside that ring: the ring must not be freed
+/// until the consumer has left (loom marks freed rings, and a use that is
+/// not ordered before the free fails). The consumer's count and the two
+/// SeqCst fences are what guarantee it.
+#[test]
+fn free_retired_waits_for_consumers() {
+    testkit::loom_model("free_retired_waits_for_consumers", 20, || {
+        let (p, c) = chain::new();
+        p.push_head(1);
+        let consumer = {
+            let c = c.clone();
+            thread::spawn(move || c.pop_tail())
+        };
+        let mut got: Vec<usize> = p.pop_head().into_iter().collect();
+        p.release_if_empty();
+        p.free_retired();
+        got.extend(consumer.join().unwrap());
+        p.free_retired(); // now nobody is inside: frees whatever is left
+        p.push_head(2); // a fresh ring
+        got.extend(c.pop_tail());
+        assert_each_once(got, &[1, 2]);
     });
 }
 

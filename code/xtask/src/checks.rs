@@ -33,7 +33,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "book",
-        what: "build the book with the pinned tools; check includes, pasted code, titles, links",
+        what: "build the book with the pinned tools; check includes, pasted code, titles, links, mutant reports",
         action: book_step,
     },
     Step {
@@ -158,6 +158,7 @@ fn book_step(root: &Path) -> Result<()> {
     book::prepare(root)?;
     book::build(root)?;
     problems.extend(book::check_links(root)?);
+    problems.extend(crate::mutants::check_reports(root)?);
     report(problems, "the book")
 }
 

@@ -5,11 +5,13 @@
 //! cargo xtask test [STEP…]                every check, in CI's order (or just the named steps)
 //! cargo xtask steps                       list the steps of `test`
 //! cargo xtask pristine                    record the exercises' pristine files in exercise.toml
+//! cargo xtask mutants -p CRATE            weaken each atomic ordering in turn; report what catches it
 //! ```
 
 mod book;
 mod browser;
 mod checks;
+mod mutants;
 mod tools;
 mod util;
 
@@ -27,7 +29,12 @@ usage: cargo xtask <task>
                              name steps to run only those
   steps                      list the steps of `test`
   pristine                   record the exercises' files as pristine (maintainers,
-                             after changing an exercise)";
+                             after changing an exercise)
+  mutants -p CRATE [--list] [--render] [--only TEXT]
+                             weaken every atomic ordering in CRATE's src/ one at a
+                             time (and remove each fence), run its loom models, tests
+                             and Miri, and write code/CRATE/mutants.json and the
+                             book's book/src/CRATE/mutants-report.md";
 
 fn main() -> ExitCode {
     match run() {
@@ -67,6 +74,7 @@ fn run() -> Result<()> {
             Ok(())
         }
         Some("pristine") => util::record_pristine(&root),
+        Some("mutants") => mutants::main(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

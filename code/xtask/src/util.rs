@@ -173,3 +173,14 @@ pub fn record_pristine(root: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// Today's date (UTC), as `date -u +%F` prints it.
+pub fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%F"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown date".into())
+}
