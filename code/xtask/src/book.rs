@@ -231,6 +231,139 @@ fn code_corpus(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Where Go links must point, and the exact files to check them against.
+const GO_BLOB: &str = "https://github.com/golang/go/blob/";
+const GO_TAG: &str = "go1.23.5";
+
+/// The Go 1.23.5 reference files (`../shared/reference/go1.23.5`), if
+/// present beside the project.
+pub fn go_reference(root: &Path) -> Option<PathBuf> {
+    let dir = root.join("../shared/reference/go1.23.5");
+    dir.join("src").is_dir().then_some(dir)
+}
+
+/// Every inline Markdown link to Go's source in `text`: (line number, link
+/// text, URL).
+fn go_links(text: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    let needle = format!("]({GO_BLOB}");
+    let mut from = 0;
+    while let Some(at) = text[from..].find(&needle) {
+        let close = from + at;
+        let url_start = close + 2;
+        let url_end = text[url_start..]
+            .find([')', ' ', '\n'])
+            .map_or(text.len(), |e| url_start + e);
+        // Walk back to the `[` that opens the link text (brackets nest).
+        let mut depth = 0;
+        let mut open = None;
+        for (i, c) in text[..close].char_indices().rev() {
+            match c {
+                ']' => depth += 1,
+                '[' if depth == 0 => {
+                    open = Some(i);
+                    break;
+                }
+                '[' => depth -= 1,
+                _ => {}
+            }
+        }
+        let label = open.map_or("", |o| &text[o + 1..close]).to_owned();
+        let line = text[..close].matches('\n').count() + 1;
+        out.push((line, label, text[url_start..url_end].to_owned()));
+        from = url_end;
+    }
+    out
+}
+
+/// The identifiers a link's text names: its code spans, less a trailing
+/// `()` and any `Type.` or `pkg.` qualifier.
+fn named_identifiers(label: &str) -> Vec<String> {
+    label
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|span| {
+            let span = span.trim().trim_end_matches("()");
+            span.rsplit(['.', ' ']).next().unwrap_or(span).to_owned()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Checks every link to Go's source in the book's pages: pinned to
+/// go1.23.5, with a line anchor, and (with the reference files present)
+/// naming in its text an identifier that is on the anchored line.
+pub fn check_go_links(root: &Path) -> Result<Vec<String>> {
+    let reference = go_reference(root);
+    if reference.is_none() {
+        println!(
+            "WARNING: ../shared/reference/go1.23.5 is not beside the project: Go links are checked \
+             for the tag and a line anchor only, NOT against Go's source"
+        );
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for md in files_with(&root.join("book/src"), "md") {
+        let rel = md.strip_prefix(root)?.display().to_string();
+        let text = fs::read_to_string(&md)?;
+        for (line, label, url) in go_links(&text) {
+            checked += 1;
+            let at = format!("{rel}:{line}");
+            let rest = &url[GO_BLOB.len()..];
+            let Some(path_anchor) = rest.strip_prefix(&format!("{GO_TAG}/")) else {
+                problems.push(format!("{at}: Go link not pinned to {GO_TAG}: {url}"));
+                continue;
+            };
+            let (path, anchor) = path_anchor.split_once('#').unwrap_or((path_anchor, ""));
+            let Some(first) = anchor
+                .strip_prefix('L')
+                .and_then(|a| a.split('-').next())
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                problems.push(format!("{at}: Go link without a line anchor (#Lnn): {url}"));
+                continue;
+            };
+            let Some(reference) = &reference else {
+                continue;
+            };
+            let file = reference.join(path);
+            let Ok(source) = fs::read_to_string(&file) else {
+                problems.push(format!(
+                    "{at}: {path} is not among the reference files in ../shared/reference/go1.23.5, \
+                     so the anchor cannot be checked; link a file that is"
+                ));
+                continue;
+            };
+            let Some(target) = source.lines().nth(first - 1) else {
+                problems.push(format!("{at}: {path} has no line {first}"));
+                continue;
+            };
+            let names = named_identifiers(&label);
+            if names.is_empty() {
+                problems.push(format!(
+                    "{at}: the link text `{label}` names no identifier in a code span; say what is on {path}#L{first}"
+                ));
+            } else if !names.iter().any(|n| target.contains(n.as_str())) {
+                problems.push(format!(
+                    "{at}: {path}#L{first} does not contain {} (the line is: {})",
+                    names.join(" or "),
+                    target.trim()
+                ));
+            }
+        }
+    }
+    println!(
+        "checked {checked} links to Go's source{}",
+        if reference.is_some() {
+            " against the go1.23.5 reference files"
+        } else {
+            " (tag and anchor only)"
+        }
+    );
+    Ok(problems)
+}
+
 /// Checks that every relative link and resource in the built pages resolves.
 pub fn check_links(root: &Path) -> Result<Vec<String>> {
     let build = root.join("book/build");
@@ -305,5 +438,17 @@ mod tests {
     fn reads_link_attributes_only() {
         let html = r#"<a href="a.html#x">a</a> <img src="i.png"> <div data-src="no">"#;
         assert_eq!(attr_values(html), ["a.html#x", "i.png"]);
+    }
+    #[test]
+    fn finds_go_links_and_their_names() {
+        let text = "See [`Mutex.Lock()`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go#L77)\n\
+                    and [the [`x`] doc](https://github.com/golang/go/blob/master/src/sync/pool.go).";
+        let links = go_links(text);
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].0, 1);
+        assert_eq!(named_identifiers(&links[0].1), ["Lock"]);
+        assert_eq!(links[1].0, 2);
+        assert_eq!(links[1].1, "the [`x`] doc");
+        assert!(links[1].2.ends_with("pool.go"));
     }
 }

@@ -79,3 +79,20 @@ pub fn ensure_miri() -> Result<()> {
     }
     run(Command::new("cargo").args(["+nightly", "miri", "setup"]))
 }
+
+/// A rustup target for the active toolchain, added if missing.
+pub fn ensure_rust_target(target: &str) -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("cannot run rustup to list the installed targets")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    println!("the {target} target is not installed; adding it with rustup");
+    run(Command::new("rustup").args(["target", "add", target]))
+        .with_context(|| format!("cannot add the {target} target with rustup"))
+}
