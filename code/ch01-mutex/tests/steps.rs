@@ -36,6 +36,55 @@ fn counter<L: Locker + Send + Sync + 'static>(lock: L, threads: usize, rounds: u
     assert_eq!(shared.1.load(Relaxed), threads * rounds);
 }
 
+/// `try_lock`, the locks' own method (Go's `TryLock`, Go 1.18), for the
+/// suite below.
+trait TryLock: Locker {
+    fn try_lock(&self) -> bool;
+}
+
+macro_rules! try_lock_for {
+    ($($t:ty),*) => {$(
+        impl TryLock for $t {
+            fn try_lock(&self) -> bool {
+                <$t>::try_lock(self)
+            }
+        }
+    )*};
+}
+try_lock_for!(
+    ch01_mutex::steps::SemaMutex,
+    ch01_mutex::steps::SpinMutex,
+    ch01_mutex::RawMutex
+);
+
+/// As [`counter`], but every lock is taken with `try_lock` (retried until
+/// it succeeds): a successful `try_lock` must see the previous holder's
+/// count, so its CAS must Acquire (Miri's weak-memory emulation catches a
+/// `Relaxed` one as a lost increment).
+fn counter_by_try_lock<L: TryLock + Send + Sync + 'static>(lock: L, threads: usize, rounds: usize) {
+    let shared = Arc::new((lock, AtomicUsize::new(0)));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let (lock, count) = &*shared;
+                for _ in 0..rounds {
+                    while !lock.try_lock() {
+                        thread::yield_now();
+                    }
+                    // Relaxed and not a fetch_add: only the lock orders these.
+                    count.store(count.load(Relaxed) + 1, Relaxed);
+                    lock.unlock();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(shared.1.load(Relaxed), threads * rounds);
+}
+
 /// A lock held by one thread, waited for by several sleepers: every one of
 /// them must be woken in turn (no lost wakeup), whatever order they queued.
 fn sleepers<L: Locker + Send + Sync + 'static>(lock: L) {
@@ -86,6 +135,12 @@ macro_rules! locker_suite {
             fn counter_is_exact() {
                 let rounds = testkit::scale(10_000, 1_000_000, 20);
                 testkit::watchdog(move || counter($new, 4, rounds));
+            }
+
+            #[test]
+            fn counter_by_try_lock_is_exact() {
+                let rounds = testkit::scale(10_000, 1_000_000, 20);
+                testkit::watchdog(move || counter_by_try_lock($new, 4, rounds));
             }
 
             #[test]

@@ -477,13 +477,33 @@ pub fn main(root: &Path, args: &[String]) -> Result<()> {
         .iter()
         .filter(|m| only.is_empty() || only.iter().any(|o| m.id.contains(o.as_str())))
         .collect();
-    let results = run_all(root, &krate, &chosen)?;
+    let mut results = run_all(root, &krate, &chosen)?;
     if !only.is_empty() {
-        // A partial run is for trying things out: print, do not record.
         for r in &results {
             println!("{}  {}", r["outcome"], r["id"]);
         }
-        return Ok(());
+        // A partial run updates a report for the same code (after a new
+        // test, say); with no such report there is nothing to update.
+        let old: Option<Value> = fs::read_to_string(dir.join("mutants.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let current = src_hash(&dir)?;
+        let Some(old) = old.filter(|o| o["src_hash"].as_str() == Some(current.as_str())) else {
+            println!("(no report for this code to update: run without --only to make one)");
+            return Ok(());
+        };
+        let mut merged: Vec<Value> = old["mutants"].as_array().cloned().unwrap_or_default();
+        for m in merged.iter_mut() {
+            if let Some(new) = results.iter().find(|r| r["id"] == m["id"]) {
+                *m = new.clone();
+            }
+        }
+        results = merged;
+        println!(
+            "updated {} of {} entries in code/{krate}/mutants.json",
+            chosen.len(),
+            results.len()
+        );
     }
     let data = json!({
         "crate": krate,
@@ -652,8 +672,9 @@ fn copy_tree(from: &Path, to: &Path, root: &Path) -> Result<()> {
 }
 
 fn run_all(root: &Path, krate: &str, mutants: &[&Mutant]) -> Result<Vec<Value>> {
+    // A work copy per crate, so that two crates can be run at once.
     let base = root.join("target/mutants");
-    let work = base.join("work");
+    let work = base.join("work").join(krate);
     let target = base.join("target");
     let logs = base.join("logs").join(krate);
     copy_workspace(root, &work)?;
