@@ -1,5 +1,5 @@
 //! The runtime semaphore that Go's `sync` sleeps on
-//! ([`runtime/sema.go`](https://github.com/golang/go/blob/go1.23.5/src/runtime/sema.go)).
+//! ([`semacquire1`](https://github.com/golang/go/blob/go1.23.5/src/runtime/sema.go#L132) in `runtime/sema.go`).
 //!
 //! Not a semaphore in the textbook sense so much as a way to sleep and be
 //! woken: a `u32` count that `semrelease` raises and `semacquire` lowers,

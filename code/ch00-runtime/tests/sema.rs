@@ -18,8 +18,8 @@ fn hammer_semaphore(s: &AtomicU32, loops: usize) {
 }
 
 /// Port of `TestSemaphore` (mutex_test.go): ten threads hammer one semaphore
-/// of count 1. It asserts only that they all finish: no lost wakeup.
-/// <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go>
+/// of count 1. It asserts only that they all finish: no lost wakeup
+/// ([`TestSemaphore`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go#L29)).
 #[test]
 fn test_semaphore() {
     let loops = testkit::scale(1000, 1000, 20);

@@ -8,7 +8,7 @@
 //!   [`RawMutex`], an owner and a count;
 //! * [`steps`]: the mutexes Go had before, each a working lock.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go>.
+//! Go's source: [`Mutex`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go#L36) in `sync/mutex.go`.
 
 pub mod mutex;
 pub mod raw;

@@ -1,5 +1,5 @@
 //! `RawMutex`: Go's `sync.Mutex` algorithm
-//! ([`sync/mutex.go`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go)),
+//! ([`Mutex`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex.go#L36) in `sync/mutex.go`),
 //! on one `i32` of state and one semaphore word.
 
 use ch00_runtime::spin::{can_spin, do_spin};

@@ -25,8 +25,8 @@ fn hammer_mutex(m: &RawMutex, loops: usize) {
 }
 
 /// Port of `TestMutex`: `TryLock` on a locked and an unlocked mutex, then
-/// ten threads hammering one mutex.
-/// <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go>
+/// ten threads hammering one mutex
+/// ([`TestMutex`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go#L75)).
 #[test]
 fn test_mutex() {
     let loops = testkit::scale(1000, 1000, 30);
@@ -54,8 +54,8 @@ fn test_mutex() {
 
 /// Port of `TestMutexFairness`: one thread holds the lock almost all the
 /// time; another, wanting it now and then, must get it ten times within
-/// 10 s. Without starvation mode it may wait far longer.
-/// <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go>
+/// 10 s. Without starvation mode it may wait far longer
+/// ([`TestMutexFairness`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go#L199)).
 #[test]
 fn test_mutex_fairness() {
     testkit::watchdog_with(Duration::from_secs(10), |_| {
@@ -109,8 +109,8 @@ fn mutex_misuse_child() {
 }
 
 /// Port of `TestMutexMisuse`: each misuse must end the process with a
-/// message about an unlocked lock, and a panic handler cannot stop it.
-/// <https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go>
+/// message about an unlocked lock, and a panic handler cannot stop it
+/// ([`TestMutexMisuse`](https://github.com/golang/go/blob/go1.23.5/src/sync/mutex_test.go#L189)).
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot start processes; run it without Miri")]
 fn test_mutex_misuse() {

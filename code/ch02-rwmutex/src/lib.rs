@@ -1,6 +1,6 @@
 //! Chapter 2 of *Go's `sync`, rebuilt in Rust*: `RWMutex`, writer preference: a waiting writer stops new readers, counted through `readerCount` and `readerWait`.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/rwmutex.go>.
+//! Go's source: [`RWMutex`](https://github.com/golang/go/blob/go1.23.5/src/sync/rwmutex.go#L37) in `sync/rwmutex.go`.
 //!
 //! This crate is a skeleton until its chapter is written. It already has the
 //! layout every chapter shares:

@@ -1,6 +1,6 @@
 //! Chapter 3 of *Go's `sync`, rebuilt in Rust*: `Map`, the read/dirty map: lock-free reads of a read-only snapshot, the `expunged` marker and promotion after enough misses.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/map.go>.
+//! Go's source: [`Map`](https://github.com/golang/go/blob/go1.23.5/src/sync/map.go#L38) in `sync/map.go`.
 //!
 //! This crate is a skeleton until its chapter is written. It already has the
 //! layout every chapter shares:

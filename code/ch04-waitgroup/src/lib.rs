@@ -1,6 +1,6 @@
 //! Chapter 4 of *Go's `sync`, rebuilt in Rust*: `WaitGroup`, one 64-bit word packing the counter and the waiter count, with Go's misuse panics.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/waitgroup.go>.
+//! Go's source: [`WaitGroup`](https://github.com/golang/go/blob/go1.23.5/src/sync/waitgroup.go#L25) in `sync/waitgroup.go`.
 //!
 //! This crate is a skeleton until its chapter is written. It already has the
 //! layout every chapter shares:

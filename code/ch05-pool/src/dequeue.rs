@@ -1,6 +1,6 @@
 //! `poolDequeue`: Go's fixed-size, lock-free ring with one producer at the
 //! head and any number of consumers at the tail (Go commit 2b605670,
-//! [`sync/poolqueue.go`](https://github.com/golang/go/blob/go1.23.5/src/sync/poolqueue.go)).
+//! [`poolDequeue`](https://github.com/golang/go/blob/go1.23.5/src/sync/poolqueue.go#L19) in `sync/poolqueue.go`).
 //!
 //! Go documents the single-producer rule in a comment; here it is a type:
 //! [`Producer`] is `Send` but neither `Sync` nor `Clone`, and [`Consumer`]

@@ -2,7 +2,8 @@
 //! `poolDequeue` ring, the `poolChain` of rings, per-thread locals with
 //! stealing, and the victim cache.
 //!
-//! Go's source: [`pool.go`] and [`poolqueue.go`] at go1.23.5.
+//! Go's source: [`pool.go`] (its `Pool` type) and [`poolqueue.go`] (its
+//! `poolDequeue`) at go1.23.5.
 //!
 //! * [`dequeue`]: Go's `poolDequeue` (commit 2b605670), a fixed-size
 //!   single-producer, multi-consumer ring with head and tail packed in one
@@ -25,9 +26,10 @@
 //! assert_eq!(buffers.get().unwrap().capacity(), 4096); // the same buffer
 //! ```
 //!
-//! [`pool.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go
-//! [`poolqueue.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/poolqueue.go
+//! [`pool.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go#L51
+//! [`poolqueue.go`]: https://github.com/golang/go/blob/go1.23.5/src/sync/poolqueue.go#L19
 
+pub mod barrier;
 pub mod chain;
 pub mod dequeue;
 mod local;

@@ -4,21 +4,23 @@
 //! disables preemption, so the P's `private` slot needs no atomics and the
 //! garbage collector, which stops the world, never finds a P in the middle
 //! of one. A thread cannot be pinned, and our `gc()` runs while other
-//! threads work, so each `Local` has a small `pin` word instead: the owner
-//! claims it for the few instructions of a `get` or `put`, and `gc()`
-//! claims it to rotate the local's caches. Both use one uncontended
-//! compare-and-swap on a cache line nobody else writes.
+//! threads work, so each `Local` has two words instead: `pin`, which only
+//! the owner writes, set for the few instructions of a `get` or `put`, and
+//! `gc`, which a rotation sets. The owner writes `pin`, then reads `gc`; a
+//! rotation writes `gc`, then reads `pin`: whoever looks second sees the
+//! other and waits. That handshake needs a full fence between the write and
+//! the read on both sides, and the owner gets its half for free: the
+//! rotation pays for both with one process-wide barrier
+//! ([`barrier::heavy`](crate::barrier)), so the owner's fast path has no
+//! read-modify-write at all, as Go's has none.
 
 use crossbeam_utils::CachePadded;
 
+use crate::barrier;
 use crate::chain;
 use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::atomic::{AtomicPtr, AtomicU32};
 use crate::sync::cell::UnsafeCell;
-
-const IDLE: u32 = 0;
-const OWNER: u32 = 1;
-const GC: u32 = 2;
 
 // ANCHOR: local
 /// One thread's part of one pool. There are two generations: the primary
@@ -31,7 +33,7 @@ pub(crate) struct Local<T> {
     /// in their caches instead of bouncing to the owner on every call.
     mine: CachePadded<Mine<T>>,
     /// Which generation is primary (0 or 1); the other is the victim.
-    /// Written only under the GC pin.
+    /// Written only by a rotation, while it holds `gc`.
     cur: AtomicU32,
     /// The chains' consumer ends, for stealing from anywhere, any time.
     tails: [chain::Consumer<T>; 2],
@@ -39,19 +41,34 @@ pub(crate) struct Local<T> {
     pub(crate) next: AtomicPtr<crate::locals::Padded<T>>,
 }
 
-/// The pin, held: lets go when dropped (on unwinding too).
+/// The owner's pin, held: lets go when dropped (on unwinding too).
 struct Pinned<'a, T>(&'a Local<T>);
 
 impl<T> Drop for Pinned<'_, T> {
     fn drop(&mut self) {
-        // Release pairs with the Acquire in `claim`.
-        self.0.mine.pin.store(IDLE, Release);
+        // Release pairs with the Acquire load of `pin` in `claim_gc`: our
+        // accesses to `private` and the heads happen before the rotation's.
+        self.0.mine.pin.store(0, Release);
+    }
+}
+
+/// A rotation's hold on the local: lets go when dropped.
+struct GcHeld<'a, T>(&'a Local<T>);
+
+impl<T> Drop for GcHeld<'_, T> {
+    fn drop(&mut self) {
+        // Release pairs with the owner's Acquire load of `gc` in `claim`:
+        // the rotation's writes happen before the owner's next access.
+        self.0.mine.gc.store(0, Release);
     }
 }
 
 struct Mine<T> {
-    /// IDLE, OWNER (a `get` or `put` of this thread) or GC (a rotation).
+    /// 1 while the owner is in a `get` or `put`; written by the owner only.
     pin: AtomicU32,
+    /// 1 while a `gc()` rotates this local (one at a time); the owner reads
+    /// it on every call, a rotation writes it twice.
+    gc: AtomicU32,
     /// Go's `private`: one object only this thread takes, under the pin.
     private: [UnsafeCell<Option<T>>; 2],
     /// Go's `shared`: the chains' producer ends, used under the pin.
@@ -59,10 +76,13 @@ struct Mine<T> {
 }
 // ANCHOR_END: local
 
-// SAFETY: `private` and `heads` are used only by whoever holds the pin (the
-// owner or one `gc()`), which orders their accesses (Acquire on claiming,
-// Release on letting go); `tails` are `Sync` consumer handles. Values move
-// between threads, so `T: Send`; no `&T` is shared.
+// SAFETY: `private` and `heads` are used only by the owner inside
+// `claim` (its `pin` set, and `gc` seen clear after the light barrier) or
+// by the one rotation inside `claim_gc` (`gc` set, and `pin` seen clear
+// after the heavy barrier): the barrier pair lets at most one of them in,
+// and the Release/Acquire pairs on `pin` and `gc` order their accesses.
+// `tails` are `Sync` consumer handles. Values move between threads, so
+// `T: Send`; no `&T` is shared.
 unsafe impl<T: Send> Sync for Local<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Send for Local<T> {}
@@ -73,7 +93,8 @@ impl<T> Local<T> {
         let (h1, t1) = chain::new();
         Self {
             mine: CachePadded::new(Mine {
-                pin: AtomicU32::new(IDLE),
+                pin: AtomicU32::new(0),
+                gc: AtomicU32::new(0),
                 private: [UnsafeCell::new(None), UnsafeCell::new(None)],
                 heads: [UnsafeCell::new(h0), UnsafeCell::new(h1)],
             }),
@@ -83,29 +104,60 @@ impl<T> Local<T> {
         }
     }
 
-    /// Claims the pin as `who`, waiting while someone else holds it. The
-    /// pin is let go when the returned guard is dropped, on unwinding too:
-    /// a pin left held would make every later `gc()` wait forever.
-    fn claim(&self, who: u32) -> Pinned<'_, T> {
-        // Acquire pairs with the Release in `Pinned::drop`: the previous
-        // holder's writes to `private`, `heads` and `cur` are visible to us.
+    // ANCHOR: claim
+    /// The owner's claim, for one `get` or `put`: no read-modify-write.
+    /// The pin is let go when the guard is dropped, on unwinding too (a
+    /// pin left held would make every later `gc()` wait forever).
+    fn claim(&self) -> Pinned<'_, T> {
+        loop {
+            // Relaxed: the light barrier after it orders it before our read
+            // of `gc`, against the rotation's heavy barrier.
+            self.mine.pin.store(1, Relaxed);
+            // Pairs with `barrier::heavy` in `claim_gc`: either the rotation
+            // sees our pin, or we see its `gc`.
+            barrier::light();
+            // Acquire pairs with the Release in `GcHeld::drop`: a finished
+            // rotation's writes (`cur`, `private`, the heads) are visible.
+            if self.mine.gc.load(Acquire) == 0 {
+                return Pinned(self);
+            }
+            // A rotation holds the local: step back and wait it out.
+            // Release pairs with `claim_gc`'s Acquire load of `pin`.
+            self.mine.pin.store(0, Release);
+            while self.mine.gc.load(Relaxed) != 0 {
+                crate::sync::thread::yield_now();
+            }
+        }
+    }
+
+    /// A rotation's claim: take `gc` (one rotation at a time), make every
+    /// thread fence, then wait until the owner is outside a call.
+    fn claim_gc(&self) -> GcHeld<'_, T> {
+        // Acquire pairs with the Release in `GcHeld::drop`: the previous
+        // rotation's writes are visible to us.
         while self
             .mine
-            .pin
-            .compare_exchange_weak(IDLE, who, Acquire, Relaxed)
+            .gc
+            .compare_exchange_weak(0, 1, Acquire, Relaxed)
             .is_err()
         {
-            // The other side holds it for a few instructions (the owner) or
-            // for one rotation (gc): yield, do not burn the CPU.
             crate::sync::thread::yield_now();
         }
-        Pinned(self)
+        // Pairs with the owner's `barrier::light` in `claim`.
+        barrier::heavy();
+        // Acquire pairs with the owner's Release stores of 0: its accesses
+        // happen before ours.
+        while self.mine.pin.load(Acquire) != 0 {
+            crate::sync::thread::yield_now();
+        }
+        GcHeld(self)
     }
+    // ANCHOR_END: claim
 
     // ANCHOR: owner
     /// Runs `f` on this thread's primary generation, as its owner.
     pub(crate) fn owner<R>(&self, f: impl FnOnce(&mut Option<T>, &chain::Producer<T>) -> R) -> R {
-        let _pinned = self.claim(OWNER);
+        let _pinned = self.claim();
         let cur = self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin, so nobody else touches `private` or
         // `heads` until `_pinned` goes; `f` cannot reach this pool's pin
@@ -116,7 +168,7 @@ impl<T> Local<T> {
 
     /// Takes this thread's victim `private` object, if any.
     pub(crate) fn take_victim_private(&self) -> Option<T> {
-        let _pinned = self.claim(OWNER);
+        let _pinned = self.claim();
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin.
         self.mine.private[victim].with_mut(|p| unsafe { (*p).take() })
@@ -150,7 +202,7 @@ impl<T> Local<T> {
         }
         // Under the pin, only what is left: the private object, and values
         // a concurrent rotation may have made victims meanwhile.
-        let pinned = self.claim(GC);
+        let held = self.claim_gc();
         let victim = 1 - self.cur.load(Relaxed) as usize;
         // SAFETY: we hold the pin; concurrent stealers use `tails` only,
         // and the chain gives each value to exactly one of us.
@@ -175,7 +227,7 @@ impl<T> Local<T> {
         // `cur` under the pin (ordered by the Release that lets it go), and
         // stealers do not need it exact.
         self.cur.store(victim as u32, Relaxed);
-        drop(pinned);
+        drop(held);
     }
     // ANCHOR_END: rotate
 }

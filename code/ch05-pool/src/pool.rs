@@ -1,5 +1,5 @@
 //! `Pool<T>`: Go's `sync.Pool`
-//! ([`sync/pool.go`](https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go)):
+//! ([`Pool`](https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go#L51) in `sync/pool.go`):
 //! a cache of objects to reuse, per thread first, stolen from other threads
 //! next, and thinned out by `gc()` through a victim generation.
 
@@ -47,6 +47,7 @@ impl<T: Send + 'static> Pool<T> {
     }
 
     fn build(new: Option<NewFn<T>>) -> Self {
+        crate::barrier::init();
         let inner = Arc::new(Inner {
             locals: Locals::new(),
             new,

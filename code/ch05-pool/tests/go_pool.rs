@@ -2,8 +2,7 @@
 //! and `TestPoolStress` (`sync/pool_test.go`, go1.23.5). Go's
 //! `runtime.GC()` becomes `Pool::gc()` (this pool only, so tests running
 //! side by side do not rotate each other's pools); finalizers become drop
-//! counters.
-//! <https://github.com/golang/go/blob/go1.23.5/src/sync/pool_test.go>
+//! counters. Go's tests start at [`TestPool`](https://github.com/golang/go/blob/go1.23.5/src/sync/pool_test.go#L21).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};

@@ -21,7 +21,7 @@ fn assert_each_once(mut got: Vec<usize>, pushed: &[usize]) {
 /// emptied) and pops its head once, while a consumer pops the tail twice.
 #[test]
 fn ring_push_pop_head_against_pop_tail() {
-    testkit::loom_model("ring_push_pop_head_against_pop_tail", 1, || {
+    testkit::loom_model("ring_push_pop_head_against_pop_tail", 40, || {
         let (p, c) = dequeue::with_start(2, u32::MAX);
         let consumer = thread::spawn(move || {
             let mut got = Vec::new();
@@ -51,7 +51,7 @@ fn ring_push_pop_head_against_pop_tail() {
 /// of a 2-slot ring: each value is taken by exactly one of them.
 #[test]
 fn ring_last_value_races() {
-    testkit::loom_model("ring_last_value_races", 1, || {
+    testkit::loom_model("ring_last_value_races", 100, || {
         let (p, c) = dequeue::new(2);
         p.push_head(1).unwrap();
         p.push_head(2).unwrap();
@@ -104,7 +104,7 @@ fn ring_refill_waits_for_the_reader() {
 /// while a consumer pops the tail and may unlink the first ring.
 #[test]
 fn chain_grows_while_consumers_pop() {
-    testkit::loom_model("chain_grows_while_consumers_pop", 1, || {
+    testkit::loom_model("chain_grows_while_consumers_pop", 25, || {
         let (p, c) = chain::new();
         for v in 0..7 {
             p.push_head(v);
@@ -132,7 +132,7 @@ fn chain_grows_while_consumers_pop() {
 /// the second ring, cut out the first, full one, and lose eight values.
 #[test]
 fn chain_consumer_reads_next_before_popping() {
-    testkit::loom_model("chain_consumer_reads_next_before_popping", 20, || {
+    testkit::loom_model("chain_consumer_reads_next_before_popping", 150, || {
         let (p, c) = chain::new();
         p.push_head(0); // makes the first ring (8 slots)...
         assert_eq!(p.pop_head(), Some(0)); // ...and leaves it empty
@@ -192,7 +192,7 @@ fn gc_against_get_and_put() {
         }
     }
 
-    testkit::loom_model("gc_against_get_and_put", 1, || {
+    testkit::loom_model("gc_against_get_and_put", 7, || {
         let drops = Arc::new(AtomicUsize::new(0));
         let p = Arc::new(Pool::new());
         // One in this thread's private slot, two in its chain.
@@ -240,7 +240,7 @@ fn gc_drains_victims_against_a_thief() {
         }
     }
 
-    testkit::loom_model("gc_drains_victims_against_a_thief", 1, || {
+    testkit::loom_model("gc_drains_victims_against_a_thief", 80, || {
         let drops = Arc::new(AtomicUsize::new(0));
         let p = Arc::new(Pool::new());
         // One private, two in the chain; then all three become victims.
@@ -264,5 +264,45 @@ fn gc_drains_victims_against_a_thief() {
         drop(stolen);
         assert_eq!(drops.load(SeqCst), 3);
         assert!(p.get().is_none());
+    });
+}
+
+/// The pin handshake. The owner takes its victim `private` object under its
+/// pin while `gc()` empties the same slot under its `gc` flag: the owner
+/// writes `pin` then reads `gc` (with the light barrier between), `gc()`
+/// writes `gc` then reads `pin` (the heavy barrier between), so at most one
+/// of them is inside. Under loom both barriers are `SeqCst` fences (what
+/// the process-wide barrier guarantees); without either, both get in and
+/// loom reports the two accesses to the slot as a race.
+#[test]
+fn pin_handshake_keeps_gc_out() {
+    use ch05_pool::Pool;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    testkit::loom_model("pin_handshake_keeps_gc_out", 100, || {
+        let p = Arc::new(Pool::new());
+        // 0: start; 1: the owner has put; 2: the first gc() is done.
+        let step = Arc::new(AtomicUsize::new(0));
+        let owner = {
+            let (p, step) = (Arc::clone(&p), Arc::clone(&step));
+            thread::spawn(move || {
+                p.put(7usize); // into the owner's private slot
+                step.store(1, SeqCst);
+                while step.load(SeqCst) != 2 {
+                    thread::yield_now();
+                }
+                // Its primary is empty now: this reaches the victim slot.
+                p.get()
+            })
+        };
+        while step.load(SeqCst) != 1 {
+            thread::yield_now();
+        }
+        p.gc(); // the private object becomes a victim
+        step.store(2, SeqCst);
+        p.gc(); // drops the victims, racing the owner's get
+        let got = owner.join().unwrap();
+        assert!(got.is_none() || got == Some(7));
     });
 }

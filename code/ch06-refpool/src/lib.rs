@@ -1,6 +1,6 @@
 //! Chapter 6 of *Go's `sync`, rebuilt in Rust*: `RefPool`, a reference-counted pool built on `sync.Pool`, plus the two improvements its author proposed.
 //!
-//! Go's source: <https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go>.
+//! Go's source: [`Pool`](https://github.com/golang/go/blob/go1.23.5/src/sync/pool.go#L51) in `sync/pool.go`.
 //!
 //! This crate is a skeleton until its chapter is written. It already has the
 //! layout every chapter shares:
