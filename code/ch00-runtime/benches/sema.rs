@@ -12,9 +12,9 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 
 use ch00_runtime::{semacquire, semrelease};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
-use testkit::{gomaxprocs, run_parallel};
+use testkit::{bench_threads, run_parallel};
 
 /// The two semaphores under test, behind one interface.
 trait Sema: Sync + Default {
@@ -92,53 +92,59 @@ fn contended_semaphore<S: Sema>(c: &mut Criterion, group: &str) {
 /// `BenchmarkSemaUncontended`: each thread releases then acquires its own
 /// padded semaphore.
 fn sema_uncontended<S: Sema>(c: &mut Criterion, group: &str) {
-    c.benchmark_group(group).bench_function(S::NAME, |b| {
-        let sems: Vec<CachePadded<S>> = (0..gomaxprocs()).map(|_| CachePadded::default()).collect();
-        b.iter_custom(|iters| {
-            run_parallel(gomaxprocs(), iters, |t, n| {
-                for _ in 0..n {
-                    sems[t].release();
-                    sems[t].acquire();
-                }
-            })
-        });
-    });
+    for procs in bench_threads() {
+        c.benchmark_group(group)
+            .bench_function(BenchmarkId::new(S::NAME, procs), |b| {
+                let sems: Vec<CachePadded<S>> =
+                    (0..procs).map(|_| CachePadded::default()).collect();
+                b.iter_custom(|iters| {
+                    run_parallel(procs, iters, |t, n| {
+                        for _ in 0..n {
+                            sems[t].release();
+                            sems[t].acquire();
+                        }
+                    })
+                });
+            });
+    }
 }
 
 /// Go's `benchmarkSema(block, work)`: every thread releases, optionally does
 /// some local work, then acquires one shared semaphore; with `block`, a
 /// helper thread also takes GOMAXPROCS/2 counts, so some acquirers sleep.
 fn sema_synt<S: Sema>(c: &mut Criterion, group: &str, block: bool, work: bool) {
-    c.benchmark_group(group).bench_function(S::NAME, |b| {
-        b.iter_custom(|iters| {
-            let s = S::default();
-            let procs = gomaxprocs();
-            thread::scope(|scope| {
-                if block {
-                    scope.spawn(|| {
-                        for _ in 0..procs / 2 {
-                            s.acquire();
+    for procs in bench_threads() {
+        c.benchmark_group(group)
+            .bench_function(BenchmarkId::new(S::NAME, procs), |b| {
+                b.iter_custom(|iters| {
+                    let s = S::default();
+                    thread::scope(|scope| {
+                        if block {
+                            scope.spawn(|| {
+                                for _ in 0..procs / 2 {
+                                    s.acquire();
+                                }
+                            });
                         }
-                    });
-                }
-                run_parallel(procs, iters, |_, n| {
-                    let mut local = 1u64; // Go: foo
-                    for _ in 0..n {
-                        s.release();
-                        if work {
-                            for _ in 0..100 {
-                                local = black_box(local * 2) / 2;
+                        run_parallel(procs, iters, |_, n| {
+                            let mut local = 1u64; // Go: foo
+                            for _ in 0..n {
+                                s.release();
+                                if work {
+                                    for _ in 0..100 {
+                                        local = black_box(local * 2) / 2;
+                                    }
+                                }
+                                s.acquire();
                             }
-                        }
-                        s.acquire();
-                    }
-                    black_box(local);
-                    // One extra count each, to feed the blocker (as in Go).
-                    s.release();
-                })
-            })
-        });
-    });
+                            black_box(local);
+                            // One extra count each, to feed the blocker (as in Go).
+                            s.release();
+                        })
+                    })
+                });
+            });
+    }
 }
 
 fn both(c: &mut Criterion, group: &str, f: fn(&mut Criterion, &str), g: fn(&mut Criterion, &str)) {

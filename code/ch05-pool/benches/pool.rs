@@ -1,11 +1,19 @@
 //! Benchmarks after Go's `BenchmarkPool*` (`sync/pool_test.go`, go1.23.5),
 //! with Go's shapes and parameters, and the ring against crossbeam-deque.
 //!
-//! Every pool group runs: our `Pool`; no pool at all (a fresh allocation
-//! and a free each time); a `thread_local!` `RefCell<Vec<T>>`, the lower
-//! bound for per-thread caching; the object-pool and lockfree-object-pool
-//! crates. The object is a 64-byte `Vec<u8>` buffer. A parallel group's
-//! time is wall time over all threads' operations, as Go's ns/op.
+//! Go's three parallel shapes (`Pool`, `PoolOverflow`, `PoolStarvation`)
+//! pool what Go pools there, a small integer (Go's `Put(1)` stores an `int`
+//! in an `any` without allocating), with no `New`: the same operations in
+//! the same order per iteration as Go's. Beside each, the same shape for a
+//! heap object that costs something to make (`Buf64`: a 64-byte `Vec<u8>`;
+//! `Buf4K`: a 4 KiB buffer written in full, as a read buffer is), where the
+//! comparison with allocating a fresh object each time means something.
+//!
+//! Peers: no pool at all (allocate, free), a `thread_local!`
+//! `RefCell<Vec<T>>` (the lower bound for per-thread caching), object-pool
+//! and lockfree-object-pool. Every parallel group runs at each thread count
+//! in `GOSYNC_BENCH_THREADS` (`1,2` by default, Go's `-cpu 1,2`); its time
+//! is wall time over all threads' operations, as Go's ns/op.
 //!
 //! `cargo bench -p ch05-pool`, or one group: `cargo bench -p ch05-pool -- PoolOverflow`
 
@@ -14,13 +22,19 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use testkit::{gomaxprocs, run_parallel};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use testkit::{bench_threads, run_parallel};
 
 type Obj = Vec<u8>;
 
+const BUF_4K: usize = 4096;
+
+/// The capacity of a fresh buffer in the group being run (64 or 4096).
+static SIZE: AtomicU64 = AtomicU64::new(64);
+
+/// A fresh buffer of the current group's size.
 fn make() -> Obj {
-    Vec::with_capacity(64)
+    Vec::with_capacity(SIZE.load(Relaxed) as usize)
 }
 
 /// A pool under test: take an object, give it back later.
@@ -32,6 +46,8 @@ trait Cache: Sync {
     fn new() -> Self;
     fn take(&self) -> Self::Held<'_>;
     fn give<'a>(&'a self, x: Self::Held<'a>);
+    /// The buffer inside what `take` returned.
+    fn buf<'h>(x: &'h mut Self::Held<'_>) -> &'h mut Obj;
 }
 
 struct Ours(ch05_pool::Pool<Obj>);
@@ -47,6 +63,9 @@ impl Cache for Ours {
     fn give(&self, x: Obj) {
         self.0.put(x);
     }
+    fn buf(x: &mut Obj) -> &mut Obj {
+        x
+    }
 }
 
 struct NoPool;
@@ -61,6 +80,9 @@ impl Cache for NoPool {
     }
     fn give(&self, x: Obj) {
         drop(black_box(x));
+    }
+    fn buf(x: &mut Obj) -> &mut Obj {
+        x
     }
 }
 
@@ -81,6 +103,9 @@ impl Cache for ThreadLocalVec {
     fn give(&self, x: Obj) {
         CACHE.with(|c| c.borrow_mut().push(x));
     }
+    fn buf(x: &mut Obj) -> &mut Obj {
+        x
+    }
 }
 
 struct ObjectPool(object_pool::Pool<Obj>);
@@ -95,6 +120,9 @@ impl Cache for ObjectPool {
     }
     fn give<'a>(&'a self, x: Self::Held<'a>) {
         drop(x); // back into the pool
+    }
+    fn buf<'h>(x: &'h mut Self::Held<'_>) -> &'h mut Obj {
+        x
     }
 }
 
@@ -113,63 +141,166 @@ impl Cache for LockFree {
     fn give<'a>(&'a self, x: Self::Held<'a>) {
         drop(x); // back into the pool
     }
+    fn buf<'h>(x: &'h mut Self::Held<'_>) -> &'h mut Obj {
+        x
+    }
 }
 
-/// `BenchmarkPool`: every thread, every iteration: put one, get one.
-fn pool<C: Cache>(c: &mut Criterion) {
-    c.benchmark_group("Pool").bench_function(C::NAME, |b| {
-        let p = C::new();
-        b.iter_custom(|iters| {
-            run_parallel(gomaxprocs(), iters, |_, n| {
-                let mut x = Some(p.take());
-                for _ in 0..n {
-                    p.give(x.take().unwrap());
-                    x = Some(black_box(p.take()));
-                }
-            })
-        });
-    });
+/// Go's shapes, with Go's object: what a pool of small values needs.
+trait GoShape: Sync {
+    const NAME: &'static str;
+    fn new() -> Self;
+    fn put(&self, x: u64);
+    fn get(&self) -> Option<u64>;
 }
 
-/// `BenchmarkPoolOverflow`: 100 puts, then 100 gets.
-fn pool_overflow<C: Cache>(c: &mut Criterion) {
-    c.benchmark_group("PoolOverflow")
-        .bench_function(C::NAME, |b| {
+struct OursInt(ch05_pool::Pool<u64>);
+impl GoShape for OursInt {
+    const NAME: &'static str = "ch05 Pool";
+    fn new() -> Self {
+        Self(ch05_pool::Pool::new())
+    }
+    fn put(&self, x: u64) {
+        self.0.put(x);
+    }
+    fn get(&self) -> Option<u64> {
+        self.0.get()
+    }
+}
+
+thread_local! {
+    static INTS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+struct ThreadLocalInt;
+impl GoShape for ThreadLocalInt {
+    const NAME: &'static str = "thread_local RefCell<Vec>";
+    fn new() -> Self {
+        ThreadLocalInt
+    }
+    fn put(&self, x: u64) {
+        INTS.with(|c| c.borrow_mut().push(x));
+    }
+    fn get(&self) -> Option<u64> {
+        INTS.with(|c| c.borrow_mut().pop())
+    }
+}
+
+struct ObjectPoolInt(object_pool::Pool<u64>);
+impl GoShape for ObjectPoolInt {
+    const NAME: &'static str = "object-pool";
+    fn new() -> Self {
+        Self(object_pool::Pool::new(0, || 0))
+    }
+    fn put(&self, x: u64) {
+        self.0.attach(x);
+    }
+    fn get(&self) -> Option<u64> {
+        // Go's `Get` hands the object over for good: detach it.
+        self.0.try_pull().map(|r| r.detach().1)
+    }
+}
+
+/// `BenchmarkPool`: every thread, every iteration: `Put(1)`, `Get()`.
+fn pool<C: GoShape>(c: &mut Criterion) {
+    let mut group = c.benchmark_group("Pool");
+    for threads in bench_threads() {
+        group.bench_function(BenchmarkId::new(C::NAME, threads), |b| {
             let p = C::new();
             b.iter_custom(|iters| {
-                run_parallel(gomaxprocs(), iters, |_, n| {
-                    let mut held = Vec::with_capacity(100);
+                run_parallel(threads, iters, |_, n| {
                     for _ in 0..n {
-                        held.extend((0..100).map(|_| p.take()));
-                        for x in held.drain(..) {
-                            p.give(x);
+                        p.put(1);
+                        black_box(p.get());
+                    }
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+/// `BenchmarkPoolOverflow`: 100 `Put(1)`, then 100 `Get()`.
+fn pool_overflow<C: GoShape>(c: &mut Criterion) {
+    let mut group = c.benchmark_group("PoolOverflow");
+    for threads in bench_threads() {
+        group.bench_function(BenchmarkId::new(C::NAME, threads), |b| {
+            let p = C::new();
+            b.iter_custom(|iters| {
+                run_parallel(threads, iters, |_, n| {
+                    for _ in 0..n {
+                        for _ in 0..100 {
+                            p.put(1);
+                        }
+                        for _ in 0..100 {
+                            black_box(p.get());
                         }
                     }
                 })
             });
         });
+    }
+    group.finish();
 }
 
-/// `BenchmarkPoolStarvation`: put 67, get 100, so a third of the gets
-/// must steal from other threads (or make new objects).
-fn pool_starvation<C: Cache>(c: &mut Criterion) {
+/// `BenchmarkPoolStarvation`: 67 `Put(1)` (Go's `count - count*0.33`),
+/// then 100 `Get()`: a third of the gets must steal from other threads, or
+/// find nothing.
+fn pool_starvation<C: GoShape>(c: &mut Criterion) {
     const COUNT: usize = 100;
-    const STARVED: usize = COUNT - COUNT * 33 / 100;
-    c.benchmark_group("PoolStarvation")
-        .bench_function(C::NAME, |b| {
+    const STARVED: usize = COUNT - (COUNT as f32 * 0.33) as usize;
+    let mut group = c.benchmark_group("PoolStarvation");
+    for threads in bench_threads() {
+        group.bench_function(BenchmarkId::new(C::NAME, threads), |b| {
             let p = C::new();
             b.iter_custom(|iters| {
-                run_parallel(gomaxprocs(), iters, |_, n| {
-                    let mut held = Vec::with_capacity(COUNT);
+                run_parallel(threads, iters, |_, n| {
                     for _ in 0..n {
-                        held.extend((0..COUNT).map(|_| p.take()));
-                        for x in held.drain(..).take(STARVED) {
-                            p.give(x);
+                        for _ in 0..STARVED {
+                            p.put(1);
+                        }
+                        for _ in 0..COUNT {
+                            black_box(p.get());
                         }
                     }
                 })
             });
         });
+    }
+    group.finish();
+}
+
+/// `BenchmarkPool`'s shape for a heap object: take one (from the pool, or
+/// newly made), use it, give it back. `Buf64` only touches its buffer;
+/// `Buf4K` fills all 4 KiB, as a reader fills a read buffer.
+fn buffers<C: Cache>(c: &mut Criterion, name: &str, fill: bool) {
+    let mut group = c.benchmark_group(name);
+    for threads in bench_threads() {
+        group.bench_function(BenchmarkId::new(C::NAME, threads), |b| {
+            let p = C::new();
+            b.iter_custom(|iters| {
+                run_parallel(threads, iters, |_, n| {
+                    for _ in 0..n {
+                        let mut x = p.take();
+                        touch(C::buf(&mut x), fill);
+                        p.give(x);
+                    }
+                })
+            });
+        });
+    }
+    group.finish();
+}
+
+fn touch(buf: &mut Obj, fill: bool) {
+    if fill {
+        buf.clear();
+        buf.resize(BUF_4K, 7);
+    } else {
+        buf.push(1);
+        buf.clear();
+    }
+    black_box(buf);
 }
 
 /// `BenchmarkPoolExpensiveNew`: `new` costs 1 ms; each iteration takes 100
@@ -191,7 +322,7 @@ fn pool_expensive_new(c: &mut Criterion) {
     group.bench_function("ch05 Pool, gc() every 5 iterations", |b| {
         b.iter_custom(|iters| {
             total += iters;
-            run_parallel(gomaxprocs(), iters, |_, n| {
+            run_parallel(testkit::gomaxprocs(), iters, |_, n| {
                 let mut items = Vec::with_capacity(100);
                 for i in 0..n {
                     items.extend((0..100).map(|_| p.get().unwrap()));
@@ -291,21 +422,23 @@ fn dequeue_steal(c: &mut Criterion) {
 }
 
 fn all(c: &mut Criterion) {
-    pool::<Ours>(c);
-    pool::<NoPool>(c);
-    pool::<ThreadLocalVec>(c);
-    pool::<ObjectPool>(c);
-    pool::<LockFree>(c);
-    pool_overflow::<Ours>(c);
-    pool_overflow::<NoPool>(c);
-    pool_overflow::<ThreadLocalVec>(c);
-    pool_overflow::<ObjectPool>(c);
-    pool_overflow::<LockFree>(c);
-    pool_starvation::<Ours>(c);
-    pool_starvation::<NoPool>(c);
-    pool_starvation::<ThreadLocalVec>(c);
-    pool_starvation::<ObjectPool>(c);
-    pool_starvation::<LockFree>(c);
+    pool::<OursInt>(c);
+    pool::<ThreadLocalInt>(c);
+    pool::<ObjectPoolInt>(c);
+    pool_overflow::<OursInt>(c);
+    pool_overflow::<ThreadLocalInt>(c);
+    pool_overflow::<ObjectPoolInt>(c);
+    pool_starvation::<OursInt>(c);
+    pool_starvation::<ThreadLocalInt>(c);
+    pool_starvation::<ObjectPoolInt>(c);
+    for (name, fill) in [("PoolBuf64", false), ("PoolBuf4K", true)] {
+        SIZE.store(if fill { BUF_4K as u64 } else { 64 }, Relaxed);
+        buffers::<Ours>(c, name, fill);
+        buffers::<NoPool>(c, name, fill);
+        buffers::<ThreadLocalVec>(c, name, fill);
+        buffers::<ObjectPool>(c, name, fill);
+        buffers::<LockFree>(c, name, fill);
+    }
     pool_expensive_new(c);
     dequeue_owner(c);
     dequeue_steal(c);

@@ -68,6 +68,7 @@ pub fn expedited() -> bool {
     false
 }
 
+// ANCHOR: barrier
 /// The frequent side: a compiler fence when `membarrier` works, else a
 /// `SeqCst` fence.
 #[inline]
@@ -102,3 +103,4 @@ pub(crate) fn heavy() {
     }
     fence(SeqCst);
 }
+// ANCHOR_END: barrier

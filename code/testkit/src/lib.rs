@@ -173,6 +173,24 @@ where
     .elapsed()
 }
 
+/// The thread counts a parallel benchmark runs at, Go's `-cpu` list:
+/// `GOSYNC_BENCH_THREADS` as a comma-separated list (`1,2,4,8`), `1,2` by
+/// default. Benchmarks name each run with its count, as Go's `-cpu` adds
+/// `-N` to a benchmark's name.
+pub fn bench_threads() -> Vec<usize> {
+    let list = std::env::var("GOSYNC_BENCH_THREADS").unwrap_or_else(|_| "1,2".into());
+    let counts: Vec<usize> = list
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .collect();
+    assert!(
+        !counts.is_empty(),
+        "GOSYNC_BENCH_THREADS={list:?}: expected a list of thread counts such as 1,2,4"
+    );
+    counts
+}
+
 /// The number of threads Go's `RunParallel` would use: GOMAXPROCS, here the
 /// CPUs available (at least 1).
 pub fn gomaxprocs() -> usize {
