@@ -306,3 +306,27 @@ fn pin_handshake_keeps_gc_out() {
         assert!(got.is_none() || got == Some(7));
     });
 }
+
+/// Two `gc()` calls at once take turns on each local: the second rotation
+/// must see what the first one did to the private slots and `cur` (the
+/// `gc` flag's Acquire pairs with the Release that let it go). Without
+/// that, loom reports the two rotations' accesses to a slot as a race.
+#[test]
+fn two_gcs_take_turns() {
+    use ch05_pool::Pool;
+    use loom::sync::Arc;
+
+    testkit::loom_model("two_gcs_take_turns", 20, || {
+        let p = Arc::new(Pool::new());
+        p.put(1usize); // private
+        p.put(2usize); // chain
+        let other = {
+            let p = Arc::clone(&p);
+            thread::spawn(move || p.gc())
+        };
+        p.gc();
+        other.join().unwrap();
+        // Two rotations: both objects dropped, in whichever order they ran.
+        assert!(p.get().is_none());
+    });
+}
