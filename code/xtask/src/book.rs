@@ -1,4 +1,5 @@
-//! Building and serving the book, and the rules its sources must keep.
+//! The rules the book's sources and its built pages must keep. (Building
+//! and serving it live in the small `xtask-book` crate.)
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -8,79 +9,10 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::tools;
-use crate::util::{self, files_with, run, rust_files};
+use crate::util::{files_with, run, rust_files};
 
-/// The crates whose API docs the book links to (as `api/<crate>/`).
-pub const DOC_CRATES: &[&str] = &[
-    "ch00-runtime",
-    "ch01-mutex",
-    "ch02-rwmutex",
-    "ch03-map",
-    "ch04-waitgroup",
-    "ch05-pool",
-    "ch06-refpool",
-    "testkit",
-];
-
-/// `cargo xtask book`: tools, generated assets, then serve (or just build).
-pub fn serve(root: &Path, port: u16, build_only: bool) -> Result<()> {
-    tools::ensure_book_tools()?;
-    prepare(root)?;
-    if build_only {
-        return build(root);
-    }
-    println!("serving the book on http://localhost:{port} (Ctrl-C to stop)");
-    run(Command::new(tools::MDBOOK.0)
-        .current_dir(root.join("book"))
-        .args(["serve", "--port", &port.to_string()]))
-}
-
-/// Writes what the book needs but git does not keep: mdbook-mermaid's
-/// scripts and the chapter crates' API docs (under `src/api/`).
-pub fn prepare(root: &Path) -> Result<()> {
-    let book = root.join("book");
-    let toml_before = fs::read_to_string(book.join("book.toml"))?;
-    run(Command::new(tools::MDBOOK_MERMAID.0)
-        .arg("install")
-        .arg(&book))?;
-    if fs::read_to_string(book.join("book.toml"))? != toml_before {
-        bail!(
-            "mdbook-mermaid changed book/book.toml; book.toml should already hold its settings \
-             (see `git diff book/book.toml`)"
-        );
-    }
-    let mut doc = util::cargo();
-    doc.current_dir(root).args(["doc", "--no-deps", "--quiet"]);
-    for c in DOC_CRATES {
-        doc.args(["--package", c]);
-    }
-    run(&mut doc)?;
-    let api = book.join("src/api");
-    if api.exists() {
-        fs::remove_dir_all(&api)?;
-    }
-    copy_dir(&root.join("target/doc"), &api)
-}
-
-pub fn build(root: &Path) -> Result<()> {
-    run(Command::new(tools::MDBOOK.0)
-        .current_dir(root.join("book"))
-        .arg("build"))
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
+/// Serving and building live in the small crate `cargo xtask book` builds.
+pub use xtask_book::{build, prepare};
 
 /// The pages listed in SUMMARY.md, as paths relative to `book/src`.
 pub fn summary_pages(root: &Path) -> Result<Vec<String>> {
@@ -364,10 +296,26 @@ pub fn check_go_links(root: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
-/// Checks that every relative link and resource in the built pages resolves.
-pub fn check_links(root: &Path) -> Result<Vec<String>> {
-    let build = root.join("book/build");
-    let mut problems = Vec::new();
+/// Where `cargo xtask test` builds the book: not `book/build`, which
+/// `cargo xtask book` (`mdbook serve`, with its live-reload script) may be
+/// writing at the same time.
+pub fn test_build_dir(root: &Path) -> PathBuf {
+    root.join("target/book-test")
+}
+
+/// Checks that every relative link and resource in the pages built into
+/// `build` resolves.
+pub fn check_links(root: &Path, build: &Path) -> Result<Vec<String>> {
+    Ok(dangling_links(root, build)?
+        .into_iter()
+        .map(|(page, target)| format!("book/src/{page}: the link `{target}` leads nowhere"))
+        .collect())
+}
+
+/// (page, link) for every relative link or resource in the built pages that
+/// leads nowhere.
+fn dangling_links(root: &Path, build: &Path) -> Result<Vec<(String, String)>> {
+    let mut dangling = Vec::new();
     for page in summary_pages(root)? {
         let html = build.join(page.replace(".md", ".html"));
         let text = fs::read_to_string(&html)
@@ -390,13 +338,188 @@ pub fn check_links(root: &Path) -> Result<Vec<String>> {
                 resolved = resolved.join("index.html");
             }
             if !resolved.exists() {
-                problems.push(format!(
-                    "book/src/{page}: the link `{target}` leads nowhere"
-                ));
+                dangling.push((page.clone(), target));
             }
         }
     }
+    Ok(dangling)
+}
+
+/// Mermaid's scripts, kept in git beside book.toml (its `additional-js`):
+/// a plain `mdbook build book` fails without them.
+pub const MERMAID_ASSETS: &[&str] = &["mermaid.min.js", "mermaid-init.js"];
+
+/// The Mermaid scripts in `book/` must be, byte for byte, what the pinned
+/// `mdbook-mermaid install` writes (run here into a scratch copy of
+/// book.toml), and that install must find book.toml already complete.
+pub fn check_mermaid_assets(root: &Path) -> Result<Vec<String>> {
+    let book = root.join("book");
+    let scratch = root.join("target/book-check/mermaid");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)?;
+    }
+    fs::create_dir_all(&scratch)?;
+    let toml = fs::read_to_string(book.join("book.toml"))?;
+    fs::write(scratch.join("book.toml"), &toml)?;
+    run(Command::new(tools::MDBOOK_MERMAID.0)
+        .arg("install")
+        .arg(&scratch))?;
+    let shown = scratch.strip_prefix(root)?.display();
+    let (name, version) = tools::MDBOOK_MERMAID;
+    let mut problems = Vec::new();
+    if fs::read_to_string(scratch.join("book.toml"))? != toml {
+        problems.push(format!(
+            "`{name} install` changes book/book.toml: book.toml should already hold its settings \
+             (compare it with {shown}/book.toml)"
+        ));
+    }
+    for asset in MERMAID_ASSETS {
+        let fresh = fs::read(scratch.join(asset))
+            .with_context(|| format!("`{name} install` wrote no {asset} into {shown}"))?;
+        let fix = format!("cp {shown}/{asset} book/ and commit it");
+        match fs::read(book.join(asset)) {
+            Ok(kept) if kept == fresh => {}
+            Ok(_) => problems.push(format!(
+                "book/{asset} is not what {name} {version} installs: {fix}"
+            )),
+            Err(_) => problems.push(format!(
+                "book/{asset} is missing, and a plain `mdbook build book` fails without it: {fix}"
+            )),
+        }
+    }
+    println!(
+        "book/{} are what {name} {version} installs",
+        MERMAID_ASSETS.join(" and book/")
+    );
     Ok(problems)
+}
+
+/// A fresh clone must build with a plain `mdbook build`: copies what git
+/// keeps (tracked files, and new ones it does not ignore) to
+/// `target/book-check/clean`, without any generated file, builds the book
+/// there, and checks its links but those into `api/` (the API docs that
+/// `cargo xtask book` generates).
+pub fn check_clean_copy(root: &Path) -> Result<Vec<String>> {
+    let copy = root.join("target/book-check/clean");
+    if copy.exists() {
+        fs::remove_dir_all(&copy)?;
+    }
+    let listed = Command::new("git")
+        .current_dir(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .output()
+        .context("cannot run git to list the files a clone has")?;
+    if !listed.status.success() {
+        bail!(
+            "git ls-files failed: {}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
+    }
+    let mut copied = 0;
+    for rel in listed.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let rel = Path::new(std::str::from_utf8(rel)?);
+        let from = root.join(rel);
+        // Deleted but not yet committed, or a submodule.
+        if !from.is_file() {
+            continue;
+        }
+        let to = copy.join(rel);
+        fs::create_dir_all(to.parent().context("a file has a folder")?)?;
+        fs::copy(&from, &to)?;
+        copied += 1;
+    }
+    let shown = copy.strip_prefix(root)?.display().to_string();
+    let mut problems = Vec::new();
+    if let Err(e) = run(Command::new(tools::MDBOOK.0)
+        .current_dir(copy.join("book"))
+        .arg("build"))
+    {
+        problems.push(format!(
+            "a clean copy of the project ({copied} files, in {shown}) does not build with \
+             plain `mdbook build book`: {e:#}"
+        ));
+        return Ok(problems);
+    }
+    let (api, other): (Vec<_>, Vec<_>) = dangling_links(&copy, &copy.join("book/build"))?
+        .into_iter()
+        .partition(|(_, target)| target.contains("api/"));
+    for (page, target) in other {
+        problems.push(format!(
+            "book/src/{page}: in a clean copy ({shown}), the link `{target}` leads nowhere"
+        ));
+    }
+    println!(
+        "a clean copy ({copied} files, in {shown}) builds with plain `mdbook build book`; \
+         its {} links into api/ wait for the API docs `cargo xtask book` writes",
+        api.len()
+    );
+    Ok(problems)
+}
+
+/// mdBook numbers the sidebar's entries unless told not to; the titles say
+/// "Chapter N" already, so a label would number each chapter twice
+/// ("2. Chapter 1: Mutex"). Reads the sidebar mdBook writes (`toc.html`).
+pub fn check_sidebar(build: &Path) -> Result<Vec<String>> {
+    let toc = build.join("toc.html");
+    let html =
+        fs::read_to_string(&toc).with_context(|| format!("{} was not built", toc.display()))?;
+    let entries: Vec<String> = html
+        .split("<a href=\"")
+        .skip(1)
+        .map(|entry| {
+            let text = entry.split_once('>').map_or("", |(_, t)| t);
+            strip_tags(text.split("</a>").next().unwrap_or(text))
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    if entries.is_empty() {
+        return Ok(vec![format!("{} lists no pages", toc.display())]);
+    }
+    let numbered: Vec<&String> = entries
+        .iter()
+        .filter(|e| {
+            let label = e.split_whitespace().next().unwrap_or("");
+            label.strip_suffix('.').is_some_and(|n| {
+                n.split('.')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
+        .collect();
+    let Some(first) = numbered
+        .iter()
+        .find(|e| e.contains("Chapter"))
+        .or(numbered.first())
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![format!(
+        "the sidebar numbers {} of its {} entries (\"{first}\"), and the titles number the \
+         chapters already: keep `no-section-label = true` under [output.html] in book/book.toml",
+        numbered.len(),
+        entries.len()
+    )])
+}
+
+/// `html` without its tags.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The values of `href="…"` and `src="…"` attributes.
@@ -432,6 +555,25 @@ mod tests {
             ("rust", 3, vec!["fn main() {}"])
         );
         assert_eq!(f[1].info, "mermaid");
+    }
+
+    #[test]
+    fn finds_section_labels_in_the_sidebar() {
+        let dir = std::env::temp_dir().join(format!("xtask-sidebar-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let numbered = r#"<ol class="chapter"><li class="chapter-item expanded "><a href="ch01-mutex/index.html"><strong aria-hidden="true">2.</strong> Chapter 1: Mutex</a></li><li><a href="ch01-mutex/history.html"><strong aria-hidden="true">2.1.</strong> How Go's mutex got here</a></li>"#;
+        fs::write(dir.join("toc.html"), numbered).unwrap();
+        let problems = check_sidebar(&dir).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("numbers 2 of its 2 entries (\"2. Chapter 1: Mutex\")"),
+            "{}",
+            problems[0]
+        );
+        let plain = r#"<ol class="chapter"><li><a href="ch01-mutex/index.html">Chapter 1: Mutex</a></li><li><a href="x.html">2.5 seconds</a></li>"#;
+        fs::write(dir.join("toc.html"), plain).unwrap();
+        assert!(check_sidebar(&dir).unwrap().is_empty());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The browser check: a real headless Chromium loads every page of the built
-//! book from a loopback server, and each page must show its title, turn every
-//! Mermaid block into an SVG, and raise no JavaScript error. A screenshot of
-//! each page lands in `target/book-screenshots/`.
+//! The browser check: a real headless Chromium loads every page of the book
+//! as `cargo xtask test` built it (into `target/book-test`) from a loopback
+//! server, and each page must show its title, turn every Mermaid block into
+//! an SVG, and raise no JavaScript error. A screenshot of each page lands in
+//! `target/book-screenshots/`.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -35,10 +36,11 @@ const PROBE: &str = r#"JSON.stringify({
 const SEARCH_PROBE: &str =
     r#"document.querySelectorAll('#mdbook-searchresults li, #searchresults li').length"#;
 
-pub fn check(root: &Path, search_word: &str) -> Result<Vec<String>> {
-    let build = root.join("book/build");
+/// Loads the book built into `build` (never `book/build`, where `mdbook
+/// serve` writes pages with a live-reload script).
+pub fn check(root: &Path, build: &Path, search_word: &str) -> Result<Vec<String>> {
     let chromium = tools::ensure_chromium()?;
-    let port = serve_dir(build.clone())?;
+    let port = serve_dir(build.canonicalize()?)?;
     let base = format!("http://127.0.0.1:{port}");
 
     let profile = root.join("target/chromium-profile");

@@ -38,7 +38,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "book",
-        what: "build the book with the pinned tools; check includes, pasted code, titles, links, Go links at go1.23.5, mutant reports",
+        what: "build the book with the pinned tools (into target/book-test); check includes, pasted code, titles, links, Go links at go1.23.5, the kept Mermaid scripts, a clean copy with plain mdbook, the sidebar, mutant reports",
         action: book_step,
     },
     Step {
@@ -68,7 +68,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "bench",
-        what: "cargo bench --no-run",
+        what: "cargo bench --no-run, for the crates with benchmarks",
         action: bench,
     },
 ];
@@ -183,9 +183,18 @@ fn book_step(root: &Path) -> Result<()> {
     tools::ensure_book_tools()?;
     let mut problems = book::lint(root)?;
     problems.extend(book::check_go_links(root)?);
-    book::prepare(root)?;
-    book::build(root)?;
-    problems.extend(book::check_links(root)?);
+    problems.extend(book::check_mermaid_assets(root)?);
+    problems.extend(book::check_clean_copy(root)?);
+    // Its own build folder: `cargo xtask book` may be serving book/build.
+    let build = book::test_build_dir(root);
+    // A failed build is one more problem: the ones found so far still show.
+    match book::prepare(root).and_then(|()| book::build(root, Some(&build))) {
+        Ok(()) => {
+            problems.extend(book::check_links(root, &build)?);
+            problems.extend(book::check_sidebar(&build)?);
+        }
+        Err(e) => problems.push(format!("{e:#}")),
+    }
     problems.extend(crate::mutants::check_reports(root)?);
     report(problems, "the book")
 }
@@ -197,10 +206,14 @@ fn snippets(root: &Path) -> Result<()> {
 }
 
 fn browser_step(root: &Path) -> Result<()> {
-    if !root.join("book/build/index.html").is_file() {
+    let build = book::test_build_dir(root);
+    if !build.join("index.html").is_file() {
         book_step(root)?;
     }
-    report(browser::check(root, "starvation")?, "the browser check")
+    report(
+        browser::check(root, &build, "starvation")?,
+        "the browser check",
+    )
 }
 
 fn workshop(root: &Path) -> Result<()> {
@@ -276,8 +289,25 @@ fn miri(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds, in release, the benchmarks of the crates that have any. A plain
+/// `cargo bench --no-run` would build every workspace crate in release, the
+/// tools and their Chromium driver included; `--bench '*'` builds the bench
+/// targets only, not each library's unit tests once more.
 fn bench(root: &Path) -> Result<()> {
-    run(util::cargo().current_dir(root).args(["bench", "--no-run"]))
+    let with_benches: Vec<_> = util::packages(root)?
+        .into_iter()
+        .filter(|p| !p.bench_targets.is_empty())
+        .collect();
+    if with_benches.is_empty() {
+        bail!("no crate has a benchmark: the step would check nothing");
+    }
+    let mut cmd = util::cargo();
+    cmd.current_dir(root)
+        .args(["bench", "--no-run", "--bench", "*"]);
+    for p in &with_benches {
+        cmd.args(["--package", &p.name]);
+    }
+    run(&mut cmd)
 }
 
 fn report(problems: Vec<String>, what: &str) -> Result<()> {

@@ -1,4 +1,6 @@
-//! Project tasks.
+//! Project tasks. `cargo xtask` starts in the small `xtask-book` crate,
+//! which serves the book itself and runs this crate for the other tasks
+//! (`cargo run --package xtask -- test`, which works directly too).
 //!
 //! ```text
 //! cargo xtask book [--port N] [--build]   install the pinned tools if missing, build and serve the book
@@ -18,23 +20,7 @@ mod util;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-
-const USAGE: &str = "\
-usage: cargo xtask <task>
-
-  book [--port N] [--build]  install mdbook and mdbook-mermaid (pinned) if missing,
-                             build the book and serve it on http://localhost:3000
-                             (--build: build only, into book/build)
-  test [STEP…]               run every check, in CI's order, timing each step;
-                             name steps to run only those
-  steps                      list the steps of `test`
-  pristine                   record the exercises' files as pristine (maintainers,
-                             after changing an exercise)
-  mutants -p CRATE [--list] [--render] [--only TEXT]
-                             weaken every atomic ordering in CRATE's src/ one at a
-                             time (and remove each fence), run its loom models, tests
-                             and Miri, and write code/CRATE/mutants.json and the
-                             book's book/src/CRATE/mutants-report.md";
+use xtask_book::USAGE;
 
 fn main() -> ExitCode {
     match run() {
@@ -50,22 +36,7 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = util::root();
     match args.first().map(String::as_str) {
-        Some("book") => {
-            let mut port = 3000;
-            let mut build_only = false;
-            let mut it = args[1..].iter();
-            while let Some(a) = it.next() {
-                match a.as_str() {
-                    "--build" => build_only = true,
-                    "--port" => match it.next().and_then(|p| p.parse().ok()) {
-                        Some(p) => port = p,
-                        None => bail!("--port takes a port number"),
-                    },
-                    other => bail!("unknown option '{other}' for `book`\n\n{USAGE}"),
-                }
-            }
-            book::serve(&root, port, build_only)
-        }
+        Some("book") => xtask_book::book_task(&root, &args[1..]),
         Some("test") => checks::run_steps(&root, &args[1..]),
         Some("steps") => {
             for step in checks::STEPS {

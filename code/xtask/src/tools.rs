@@ -2,45 +2,13 @@
 
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::util::{self, run};
+use crate::util::run;
 
-/// The book's tools, pinned: both were tried together here.
-pub const MDBOOK: (&str, &str) = ("mdbook", "0.5.4");
-pub const MDBOOK_MERMAID: (&str, &str) = ("mdbook-mermaid", "0.17.1");
-
-fn version_of(program: &str) -> Option<String> {
-    let out = Command::new(program).arg("--version").output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// Installs `mdbook` and `mdbook-mermaid` at their pinned versions unless
-/// those versions are already on PATH.
-pub fn ensure_book_tools() -> Result<()> {
-    for (name, version) in [MDBOOK, MDBOOK_MERMAID] {
-        match version_of(name) {
-            Some(v) if v.ends_with(version) || v.ends_with(&format!("v{version}")) => {}
-            found => {
-                println!(
-                    "{name} {version} is needed ({}); installing it with cargo install --locked",
-                    found.as_deref().unwrap_or("not installed")
-                );
-                run(util::cargo().args(["install", "--locked", &format!("{name}@{version}")]))?;
-                let now = version_of(name).unwrap_or_default();
-                if !now.ends_with(version) {
-                    bail!(
-                        "installed {name} {version}, but `{name} --version` says '{now}': \
-                         is another {name} earlier on PATH than ~/.cargo/bin?"
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
-}
+/// The book's tools live with the book's serving, in the small crate
+/// `cargo xtask book` builds.
+pub use xtask_book::{MDBOOK, MDBOOK_MERMAID, ensure_book_tools};
 
 /// The Chromium binary, installed from Debian's packages if missing.
 pub fn ensure_chromium() -> Result<String> {

@@ -14,40 +14,14 @@ pub fn root() -> PathBuf {
         .expect("the workspace root exists")
 }
 
-/// The cargo running us (so `cargo +nightly xtask` stays consistent).
-pub fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-/// Runs `cmd`, echoing it first; fails with the command line if it fails.
-pub fn run(cmd: &mut Command) -> Result<()> {
-    let line = describe(cmd);
-    println!("$ {line}");
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start `{line}`"))?;
-    if !status.success() {
-        bail!("`{line}` failed ({status})");
-    }
-    Ok(())
-}
-
-pub fn describe(cmd: &Command) -> String {
-    let envs: Vec<String> = cmd
-        .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
-        .collect();
-    let mut parts = envs;
-    parts.push(cmd.get_program().to_string_lossy().into_owned());
-    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
-    parts.join(" ")
-}
+pub use xtask_book::{cargo, describe, run};
 
 /// A workspace package, as `cargo metadata` describes it.
 pub struct Package {
     pub name: String,
     pub dir: PathBuf,
     pub test_targets: Vec<String>,
+    pub bench_targets: Vec<String>,
 }
 
 /// Every workspace package except the exercises (which fail until solved).
@@ -71,21 +45,24 @@ pub fn packages(root: &Path) -> Result<Vec<Package>> {
         if dir.starts_with(root.join("exercises")) {
             continue;
         }
-        let test_targets = p["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| {
-                t["kind"]
-                    .as_array()
-                    .is_some_and(|k| k.iter().any(|k| k == "test"))
-            })
-            .filter_map(|t| t["name"].as_str().map(str::to_owned))
-            .collect();
+        let targets_of_kind = |kind: &str| -> Vec<String> {
+            p["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|t| {
+                    t["kind"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k == kind))
+                })
+                .filter_map(|t| t["name"].as_str().map(str::to_owned))
+                .collect()
+        };
         all.push(Package {
             name: p["name"].as_str().unwrap_or_default().to_owned(),
             dir,
-            test_targets,
+            test_targets: targets_of_kind("test"),
+            bench_targets: targets_of_kind("bench"),
         });
     }
     all.sort_by(|a, b| a.name.cmp(&b.name));
