@@ -43,21 +43,23 @@ struct Elt<T> {
     prev: AtomicPtr<Elt<T>>,
     /// The next ring on the retired list, once this one is cut out.
     retired_next: AtomicPtr<Elt<T>>,
-    /// Under loom, a retired ring is marked here instead of freed, and
-    /// every use checks it: a use that is not ordered before the "free"
-    /// reads `true` in some execution, which is how loom checks the
-    /// reclamation (natively, Miri sees the use-after-free itself).
+    /// Under loom, a retired ring is marked here instead of freed: the
+    /// "free" writes this cell, and every use of the ring reads it. A use
+    /// that is not ordered before the free is then a read and a write of
+    /// one cell with no happens-before between them, which loom reports as
+    /// a race (natively, Miri sees the use-after-free itself).
     #[cfg(loom)]
-    dead: crate::sync::atomic::AtomicBool,
+    dead: crate::sync::cell::UnsafeCell<bool>,
 }
 
-/// Under loom: fails if ring `d` was freed before this use (see `dead`).
+/// Under loom: a use of ring `d` (see `dead`).
 #[inline]
 fn check_alive<T>(d: *mut Elt<T>) {
     #[cfg(loom)]
-    // SAFETY: under loom, rings are never really freed.
+    // SAFETY: under loom, rings are never really freed; the cell is read
+    // here and written once, by the "free".
     assert!(
-        !unsafe { (*d).dead.load(Relaxed) },
+        !unsafe { (*d).dead.with(|p| *p) },
         "a pool chain ring was used after free_retired freed it"
     );
     let _ = d;
@@ -162,7 +164,7 @@ fn new_elt<T>(size: usize, prev: *mut Elt<T>) -> *mut Elt<T> {
         prev: AtomicPtr::new(prev),
         retired_next: AtomicPtr::new(ptr::null_mut()),
         #[cfg(loom)]
-        dead: crate::sync::atomic::AtomicBool::new(false),
+        dead: crate::sync::cell::UnsafeCell::new(false),
     }))
 }
 
@@ -402,7 +404,8 @@ impl<T> Shared<T> {
             // Under loom: mark, and keep the memory (see `Elt::dead`).
             #[cfg(loom)]
             {
-                elt.dead.store(true, Relaxed);
+                // SAFETY: the caller's promise: nobody uses the ring now.
+                elt.dead.with_mut(|p| unsafe { *p = true });
                 std::mem::forget(elt);
             }
         }
