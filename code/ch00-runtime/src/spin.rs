@@ -25,7 +25,32 @@ pub const ACTIVE_SPIN_CNT: u32 = 30;
 /// Whether a locker on its `iter`-th round (from 0) may spin again
 /// (Go's `sync_runtime_canSpin`, without the scheduler's conditions).
 pub fn can_spin(iter: u32) -> bool {
-    iter < ACTIVE_SPIN && ncpu() > 1
+    iter < ACTIVE_SPIN && ncpu() > 1 && model_spins()
+}
+
+#[cfg(loom)]
+loom::lazy_static! {
+    // A plain std flag: the model's own setting, made afresh for every
+    // execution, not shared state under test.
+    static ref SPINNING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+}
+
+/// Under loom, whether lockers spin at all (see [`set_spinning`]).
+#[inline]
+fn model_spins() -> bool {
+    #[cfg(loom)]
+    return SPINNING.load(std::sync::atomic::Ordering::SeqCst);
+    #[cfg(not(loom))]
+    true
+}
+
+/// Turns spinning off for the rest of a loom model. Loom runs a thread
+/// that yields only once the others have moved on, so a spinner always
+/// sees the unlock it waits for and never goes to sleep: a model of the
+/// sleeping path has to switch spinning off (loom builds only).
+#[cfg(loom)]
+pub fn set_spinning(on: bool) {
+    SPINNING.store(on, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// One round of spinning (Go's `sync_runtime_doSpin`): 30 pause hints on

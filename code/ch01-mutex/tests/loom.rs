@@ -14,7 +14,20 @@ use loom::thread;
 /// previous holder's write (loom's race detector watches the data).
 #[test]
 fn two_lockers_one_counter() {
-    testkit::loom_model("two_lockers_one_counter", 5, || {
+    two_lockers_one_counter_model("two_lockers_one_counter", 5, true);
+}
+
+/// The same without spinning, so that the loser goes to sleep on the
+/// semaphore and must be woken by `unlock` (loom never lets a spinner
+/// outwait a holder: see `ch00_runtime::spin::set_spinning`).
+#[test]
+fn two_lockers_one_counter_sleeping() {
+    two_lockers_one_counter_model("two_lockers_one_counter_sleeping", 9, false);
+}
+
+fn two_lockers_one_counter_model(name: &str, floor: usize, spinning: bool) {
+    testkit::loom_model(name, floor, move || {
+        ch00_runtime::spin::set_spinning(spinning);
         let m = Arc::new(Mutex::new(0));
         let other = {
             let m = Arc::clone(&m);
@@ -27,10 +40,12 @@ fn two_lockers_one_counter() {
 }
 
 /// Lock and unlock racing a sleeping waiter: no lost wakeup, and the state
-/// word ends clean.
+/// word ends clean. Spinning is off, so the waiter does sleep (with it on,
+/// loom lets the spinner see every unlock: see `two_lockers_one_counter_sleeping`).
 #[test]
 fn unlock_wakes_a_sleeper() {
-    testkit::loom_model("unlock_wakes_a_sleeper", 10, || {
+    testkit::loom_model("unlock_wakes_a_sleeper", 24, || {
+        ch00_runtime::spin::set_spinning(false);
         let m = Arc::new(RawMutex::new());
         m.lock();
         let waiter = {
