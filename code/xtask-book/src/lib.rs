@@ -29,11 +29,16 @@ usage: cargo xtask <task>
                              weaken every atomic ordering in CRATE's src/ one at a
                              time (and remove each fence), run its loom models, tests
                              and Miri, and write code/CRATE/mutants.json and the
-                             book's book/src/CRATE/mutants-report.md";
+                             book's book/src/CRATE/mutants-report.md
+  bench-report [--quick] [CRATE…]
+                             run the chapters' benchmarks at each count in
+                             GOSYNC_BENCH_THREADS (1,2 by default) and, if `go` is
+                             installed, Go's benchmarks of the same names in the same
+                             run; write book/src/CRATE/results/bench.{json,md,svg}";
 
 /// The tasks of the `xtask` crate (its `main.rs`): `cargo xtask` builds
 /// and runs that crate for these. `book` and `help` are answered here.
-pub const XTASK_TASKS: &[&str] = &["test", "steps", "pristine", "mutants"];
+pub const XTASK_TASKS: &[&str] = &["test", "steps", "pristine", "mutants", "bench-report"];
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,8 +8,10 @@
 //! cargo xtask steps                       list the steps of `test`
 //! cargo xtask pristine                    record the exercises' pristine files in exercise.toml
 //! cargo xtask mutants -p CRATE            weaken each atomic ordering in turn; report what catches it
+//! cargo xtask bench-report [CRATE…]       benchmarks (and Go's) at each thread count, into the book
 //! ```
 
+mod bench_report;
 mod book;
 mod browser;
 mod checks;
@@ -46,6 +48,7 @@ fn run() -> Result<()> {
         }
         Some("pristine") => util::record_pristine(&root),
         Some("mutants") => mutants::main(&root, &args[1..]),
+        Some("bench-report") => bench_report::main(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,459 @@
+//! `cargo xtask bench-report [CRATE…]`: run a chapter's benchmarks at each
+//! thread count, and Go's own benchmarks of the same names in the same run
+//! when `go` is installed, and write what the chapter's results page
+//! includes: `book/src/CRATE/results/bench.json` (the data, with the
+//! machine, the date and the toolchains), `bench.md` (a table per group)
+//! and `bench.svg` (a chart per group). No number in a results page is
+//! typed by hand.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::util::{self, run};
+
+/// Go's benchmarks (in `$GOROOT/src/sync`) for each chapter crate: Go's
+/// name without `Benchmark` is our criterion group's name.
+fn go_benchmarks(krate: &str) -> &'static [&'static str] {
+    match krate {
+        "ch00-runtime" => &[
+            "UncontendedSemaphore",
+            "ContendedSemaphore",
+            "SemaUncontended",
+            "SemaSyntNonblock",
+            "SemaSyntBlock",
+            "SemaWorkNonblock",
+            "SemaWorkBlock",
+        ],
+        "ch01-mutex" => &[
+            "MutexUncontended",
+            "Mutex",
+            "MutexSlack",
+            "MutexWork",
+            "MutexWorkSlack",
+            "MutexNoSpin",
+            "MutexSpin",
+        ],
+        "ch05-pool" => &["Pool", "PoolOverflow", "PoolStarvation"],
+        _ => &[],
+    }
+}
+
+/// The crates that have benchmarks, in chapter order.
+fn bench_crates(root: &Path) -> Result<Vec<String>> {
+    Ok(util::packages(root)?
+        .into_iter()
+        .filter(|p| p.dir.starts_with(root.join("code")) && !p.bench_targets.is_empty())
+        .map(|p| p.name)
+        .collect())
+}
+
+pub fn main(root: &Path, args: &[String]) -> Result<()> {
+    let mut crates: Vec<String> = Vec::new();
+    let mut quick = false;
+    for a in args {
+        match a.as_str() {
+            "--quick" => quick = true,
+            c if !c.starts_with('-') => crates.push(c.to_owned()),
+            other => bail!(
+                "unknown option '{other}'\n\nusage: cargo xtask bench-report [--quick] [CRATE…]"
+            ),
+        }
+    }
+    let all = bench_crates(root)?;
+    if crates.is_empty() {
+        crates = all.clone();
+    }
+    for c in &crates {
+        if !all.contains(c) {
+            bail!(
+                "{c} has no benchmarks; the crates with benchmarks are: {}",
+                all.join(", ")
+            );
+        }
+    }
+    let threads = std::env::var("GOSYNC_BENCH_THREADS").unwrap_or_else(|_| "1,2".into());
+    for krate in &crates {
+        report(root, krate, &threads, quick)?;
+    }
+    Ok(())
+}
+
+fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn machine() -> Value {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let os = output_of(Command::new("uname").args(["-sr"])).unwrap_or_default();
+    json!({ "cpu": cpu, "cpus": cpus, "os": os })
+}
+
+fn report(root: &Path, krate: &str, threads: &str, quick: bool) -> Result<()> {
+    let target = root.join("target/bench-report").join(krate);
+    if target.exists() {
+        fs::remove_dir_all(&target)?;
+    }
+    let (warm, measure) = if quick { ("0.3", "0.5") } else { ("1", "2") };
+    println!("== {krate}: criterion at {threads} threads");
+    run(util::cargo()
+        .current_dir(root)
+        .env("GOSYNC_BENCH_THREADS", threads)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["bench", "-p", krate, "--bench", "*", "--"])
+        .args(["--warm-up-time", warm, "--measurement-time", measure]))?;
+    let mut rows = criterion_results(&target.join("criterion"))?;
+    let rustc = output_of(Command::new("rustc").arg("--version")).unwrap_or_default();
+    let mut go_version = Value::Null;
+    let names = go_benchmarks(krate);
+    if !names.is_empty() {
+        match go_env() {
+            Some((version, goroot)) => {
+                println!("== {krate}: Go's benchmarks ({version}) at {threads} threads");
+                rows.extend(go_results(&goroot, names, threads, quick)?);
+                go_version = json!(version);
+            }
+            None => println!(
+                "(go is not installed: Go's figures are left out; `apt-get install golang-go` adds them)"
+            ),
+        }
+    }
+    let data = json!({
+        "crate": krate,
+        "date": util::today(),
+        "machine": machine(),
+        "rustc": rustc,
+        "go": go_version,
+        "threads": threads,
+        "criterion": format!("--warm-up-time {warm} --measurement-time {measure}"),
+        "results": rows,
+    });
+    let dir = root.join("book/src").join(krate).join("results");
+    fs::create_dir_all(&dir)?;
+    fs::write(
+        dir.join("bench.json"),
+        serde_json::to_string_pretty(&data)? + "\n",
+    )?;
+    fs::write(dir.join("bench.md"), render_md(&data))?;
+    fs::write(dir.join("bench.svg"), render_svg(&data))?;
+    println!("wrote book/src/{krate}/results/bench.{{json,md,svg}}");
+    Ok(())
+}
+
+/// Every `new/benchmark.json` + `new/estimates.json` under criterion's
+/// output: group, peer, threads, nanoseconds per iteration (the median).
+fn criterion_results(dir: &Path) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == "new") {
+                    if let Some(row) = criterion_row(&p)? {
+                        out.push(row);
+                    }
+                } else if p.file_name().is_some_and(|n| n != "base" && n != "change") {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|r| {
+        (
+            r["group"].to_string(),
+            r["peer"].to_string(),
+            r["threads"].as_u64(),
+        )
+    });
+    Ok(out)
+}
+
+fn criterion_row(new: &Path) -> Result<Option<Value>> {
+    let (Ok(b), Ok(e)) = (
+        fs::read_to_string(new.join("benchmark.json")),
+        fs::read_to_string(new.join("estimates.json")),
+    ) else {
+        return Ok(None);
+    };
+    let b: Value = serde_json::from_str(&b)?;
+    let e: Value = serde_json::from_str(&e)?;
+    let group = b["group_id"].as_str().unwrap_or_default().to_owned();
+    let function = b["function_id"].as_str().unwrap_or_default().to_owned();
+    let threads = b["value_str"].as_str().and_then(|v| v.parse::<u64>().ok());
+    let ns = e["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+    Ok(Some(json!({
+        "group": group,
+        "peer": function,
+        "threads": threads,
+        "ns": ns,
+    })))
+}
+
+fn go_env() -> Option<(String, PathBuf)> {
+    let version = output_of(Command::new("go").arg("version"))?;
+    let goroot = output_of(Command::new("go").args(["env", "GOROOT"]))?;
+    Some((version, PathBuf::from(goroot)))
+}
+
+/// Go's own benchmarks of the same names, `-cpu` at our thread counts.
+fn go_results(goroot: &Path, names: &[&str], threads: &str, quick: bool) -> Result<Vec<Value>> {
+    let pattern = format!("^Benchmark({})$", names.join("|"));
+    let dir = goroot.join("src/sync");
+    let scratch = std::env::temp_dir().join("gosync-bench-gocache");
+    let out = Command::new("go")
+        .current_dir(&dir)
+        .env("GOCACHE", &scratch)
+        .env("GOFLAGS", "-mod=mod")
+        .args(["test", "-run", "^$", "-bench", &pattern, "-cpu", threads])
+        .args(["-benchtime", if quick { "200ms" } else { "1s" }])
+        .output()
+        .with_context(|| format!("cannot run go test in {}", dir.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "go test -bench failed in {}:\n{}{}",
+            dir.display(),
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        // `BenchmarkPool-2   123456   9.53 ns/op`; at -cpu 1 Go prints no `-1`.
+        let mut parts = line.split_whitespace();
+        let (Some(name), Some(_n), Some(ns), Some("ns/op")) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let Some(name) = name.strip_prefix("Benchmark") else {
+            continue;
+        };
+        let (group, threads) = match name.rsplit_once('-') {
+            Some((g, t)) if t.parse::<u64>().is_ok() => (g, t.parse::<u64>().ok()),
+            _ => (name, Some(1)),
+        };
+        let Ok(ns) = ns.parse::<f64>() else { continue };
+        rows.push(json!({ "group": group, "peer": "Go sync", "threads": threads, "ns": ns }));
+    }
+    Ok(rows)
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// group -> peer -> threads -> ns, groups in first-seen order.
+type Table = Vec<(String, BTreeMap<String, BTreeMap<u64, f64>>)>;
+
+fn table(data: &Value) -> Table {
+    let mut groups: Table = Vec::new();
+    for r in data["results"].as_array().into_iter().flatten() {
+        let g = r["group"].as_str().unwrap_or_default().to_owned();
+        let peer = r["peer"].as_str().unwrap_or_default().to_owned();
+        let t = r["threads"].as_u64().unwrap_or(0);
+        let ns = r["ns"].as_f64().unwrap_or(f64::NAN);
+        let at = match groups.iter().position(|(name, _)| *name == g) {
+            Some(i) => i,
+            None => {
+                groups.push((g, BTreeMap::new()));
+                groups.len() - 1
+            }
+        };
+        groups[at].1.entry(peer).or_default().insert(t, ns);
+    }
+    groups
+}
+
+fn render_md(data: &Value) -> String {
+    let mut s = String::new();
+    let m = &data["machine"];
+    let _ = writeln!(
+        s,
+        "<!-- Generated by `cargo xtask bench-report {}`; do not edit. -->\n",
+        data["crate"].as_str().unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "Measured {} on {} ({} CPUs, {}), {}; {}; criterion {}. Times per iteration of the benchmark's body, \
+         wall time over all threads (Go's ns/op), median. `0` threads means a benchmark that sets its own.\n",
+        data["date"].as_str().unwrap_or("?"),
+        m["cpu"].as_str().unwrap_or("?"),
+        m["cpus"],
+        m["os"].as_str().unwrap_or("?"),
+        data["rustc"].as_str().unwrap_or("?"),
+        data["go"]
+            .as_str()
+            .unwrap_or("Go not installed: no Go figures"),
+        data["criterion"].as_str().unwrap_or("")
+    );
+    for (group, peers) in table(data) {
+        let counts: Vec<u64> = {
+            let mut c: Vec<u64> = peers.values().flat_map(|t| t.keys().copied()).collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        let _ = writeln!(s, "**{group}**\n");
+        let _ = write!(s, "| |");
+        for c in &counts {
+            let _ = write!(
+                s,
+                " {} |",
+                if *c == 0 {
+                    "—".to_owned()
+                } else {
+                    format!("{c} thread{}", if *c == 1 { "" } else { "s" })
+                }
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "|---|{}", "---|".repeat(counts.len()));
+        for (peer, ts) in &peers {
+            let _ = write!(s, "| {peer} |");
+            for c in &counts {
+                let _ = write!(s, " {} |", ts.get(c).map_or("".into(), |ns| human(*ns)));
+            }
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// One panel per group: a bar per (peer, thread count), log scale shared
+/// within the panel, the value written beside each bar.
+fn render_svg(data: &Value) -> String {
+    const W: f64 = 760.0;
+    const LABEL: f64 = 300.0;
+    const BAR: f64 = 14.0;
+    let groups = table(data);
+    let mut body = String::new();
+    let mut y = 30.0;
+    let colors = [
+        "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2",
+    ];
+    for (group, peers) in &groups {
+        let _ = writeln!(
+            body,
+            r#"<text x="10" y="{y}" font-weight="bold">{}</text>"#,
+            esc(group)
+        );
+        y += 8.0;
+        let max = peers
+            .values()
+            .flat_map(|t| t.values().copied())
+            .filter(|v| v.is_finite())
+            .fold(1.0_f64, f64::max);
+        let min = peers
+            .values()
+            .flat_map(|t| t.values().copied())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .fold(max, f64::min);
+        let lo = (min / 2.0).log10();
+        let hi = max.log10();
+        let span = (hi - lo).max(1e-9);
+        for (i, (peer, ts)) in peers.iter().enumerate() {
+            for (t, ns) in ts {
+                y += BAR + 2.0;
+                let len = if ns.is_finite() && *ns > 0.0 {
+                    ((ns.log10() - lo) / span * (W - LABEL - 90.0)).max(1.0)
+                } else {
+                    0.0
+                };
+                let label = if *t == 0 {
+                    peer.clone()
+                } else {
+                    format!("{peer}, {t}T")
+                };
+                let _ = writeln!(
+                    body,
+                    r#"<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text><rect x="{LABEL}" y="{}" width="{len:.1}" height="{BAR}" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>"#,
+                    LABEL - 6.0,
+                    y + BAR - 3.0,
+                    esc(&label),
+                    y,
+                    colors[i % colors.len()],
+                    LABEL + len + 4.0,
+                    y + BAR - 3.0,
+                    esc(&human(*ns))
+                );
+            }
+        }
+        y += 30.0;
+    }
+    let m = &data["machine"];
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="16" font-size="11">{} · {} · {} · {} (log scale per group; shorter is faster)</text>
+{body}</svg>
+"#,
+        esc(data["crate"].as_str().unwrap_or_default()),
+        esc(m["cpu"].as_str().unwrap_or_default()),
+        esc(data["date"].as_str().unwrap_or_default()),
+        esc(data["go"].as_str().unwrap_or("no Go")),
+        h = y + 10.0,
+    )
+}
+
+/// For `cargo xtask test`: each crate with benchmarks has generated results
+/// that parse, and its chapter includes them. One line per problem.
+pub fn check_results(root: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for krate in bench_crates(root)? {
+        let dir = root.join("book/src").join(&krate).join("results");
+        let json_path = dir.join("bench.json");
+        match fs::read_to_string(&json_path) {
+            Err(_) => problems.push(format!(
+                "book/src/{krate}/results/bench.json is missing: run `cargo xtask bench-report {krate}`"
+            )),
+            Ok(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(v) if v["results"].as_array().is_some_and(|r| !r.is_empty()) => {}
+                _ => problems.push(format!(
+                    "book/src/{krate}/results/bench.json does not parse as a report with results"
+                )),
+            },
+        }
+        let included = util::files_with(&root.join("book/src").join(&krate), "md")
+            .iter()
+            .filter_map(|f| fs::read_to_string(f).ok())
+            .any(|t| t.contains("{{#include results/bench.md}}"));
+        if !included {
+            problems.push(format!(
+                "no page of book/src/{krate} includes its generated results (`{{{{#include results/bench.md}}}}`)"
+            ));
+        }
+    }
+    Ok(problems)
+}
