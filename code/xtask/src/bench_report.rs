@@ -151,7 +151,8 @@ fn report(root: &Path, krate: &str, threads: &str, quick: bool) -> Result<()> {
         dir.join("bench.json"),
         serde_json::to_string_pretty(&data)? + "\n",
     )?;
-    fs::write(dir.join("bench.md"), render_md(&data))?;
+    let targets = read_targets(&root.join("code").join(krate))?;
+    fs::write(dir.join("bench.md"), render_md(&data, &targets))?;
     fs::write(dir.join("bench.svg"), render_svg(&data))?;
     println!("wrote book/src/{krate}/results/bench.{{json,md,svg}}");
     Ok(())
@@ -289,7 +290,73 @@ fn table(data: &Value) -> Table {
     groups
 }
 
-fn render_md(data: &Value) -> String {
+/// A target a chapter sets itself: `ours` at most `ratio` times `other`
+/// in `group`, at each thread count both were measured at.
+struct Target {
+    what: String,
+    group: String,
+    ours: String,
+    other: String,
+    ratio: f64,
+}
+
+fn read_targets(dir: &Path) -> Result<Vec<Target>> {
+    let path = dir.join("bench-targets.toml");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let t: toml::Table =
+        toml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
+    let mut out = Vec::new();
+    for v in t.get("target").and_then(|v| v.as_array()).into_iter().flatten() {
+        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+        out.push(Target {
+            what: get("what"),
+            group: get("group"),
+            ours: get("ours"),
+            other: get("other"),
+            ratio: v.get("ratio").and_then(|x| x.as_float()).unwrap_or(1.0),
+        });
+    }
+    Ok(out)
+}
+
+fn render_targets(s: &mut String, tables: &Table, targets: &[Target]) {
+    if targets.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "**Targets** (from `bench-targets.toml`, judged on this run)
+");
+    let _ = writeln!(s, "| target | threads | ours | against | ratio | result |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for t in targets {
+        let Some((_, peers)) = tables.iter().find(|(g, _)| *g == t.group) else {
+            let _ = writeln!(s, "| {} | | | | | no such group `{}` in this run |", t.what, t.group);
+            continue;
+        };
+        let (Some(a), Some(b)) = (peers.get(&t.ours), peers.get(&t.other)) else {
+            let _ = writeln!(s, "| {} | | | | | `{}` or `{}` not measured in this run |", t.what, t.ours, t.other);
+            continue;
+        };
+        for (threads, ours) in a {
+            let Some(other) = b.get(threads) else { continue };
+            let r = ours / other;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:.2}× | {} |",
+                t.what,
+                if *threads == 0 { "—".to_owned() } else { threads.to_string() },
+                human(*ours),
+                human(*other),
+                r,
+                if r <= t.ratio { "met".to_owned() } else { format!("**missed** (target ≤ {:.2}×)", t.ratio) }
+            );
+        }
+    }
+    let _ = writeln!(s);
+}
+
+fn render_md(data: &Value, targets: &[Target]) -> String {
     let mut s = String::new();
     let m = &data["machine"];
     let _ = writeln!(
@@ -311,7 +378,9 @@ fn render_md(data: &Value) -> String {
             .unwrap_or("Go not installed: no Go figures"),
         data["criterion"].as_str().unwrap_or("")
     );
-    for (group, peers) in table(data) {
+    let tables = table(data);
+    render_targets(&mut s, &tables, targets);
+    for (group, peers) in tables {
         let counts: Vec<u64> = {
             let mut c: Vec<u64> = peers.values().flat_map(|t| t.keys().copied()).collect();
             c.sort_unstable();
