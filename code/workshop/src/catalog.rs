@@ -16,10 +16,79 @@ pub struct Meta {
     pub chapter: u32,
     /// One line: what the learner builds.
     pub goal: String,
-    /// The book page to read once it passes, relative to `book/src`.
+    /// The book page that introduces the exercise, relative to `book/src`.
+    pub page: String,
+    /// The book page to read once it passes: the one after `page` in
+    /// `book/src/SUMMARY.md`.
     pub read_next: String,
+    /// Tests (by name) that `verify` also runs under Miri, for the mutants
+    /// that neither the plain tests nor a loom model can catch.
+    #[serde(default)]
+    pub miri_tests: Vec<String>,
+    /// Plausible wrong answers that `verify` proves the tests catch.
+    #[serde(default, rename = "mutant")]
+    pub mutants: Vec<Mutant>,
     /// Git blob ids of the pristine files, by path inside the exercise.
     pub pristine: BTreeMap<String, String>,
+}
+
+/// One `[[mutant]]` of `exercise.toml`: a wrong answer, as a text edit of
+/// the code the solution runs.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Mutant {
+    /// What the wrong answer is, in a few words.
+    pub name: String,
+    /// The file to change, from the repository root.
+    pub file: String,
+    /// Text that occurs exactly once in `file`.
+    pub find: String,
+    /// What it becomes.
+    pub replace: String,
+}
+
+impl Mutant {
+    /// `text` with `find` replaced, or why that cannot be done: `find`
+    /// must occur exactly once, so that the mutant names one place.
+    pub fn apply(&self, text: &str) -> Result<String> {
+        if self.find.is_empty() {
+            bail!("`find` is empty");
+        }
+        let count = text.matches(self.find.as_str()).count();
+        match count {
+            1 => Ok(text.replacen(self.find.as_str(), &self.replace, 1)),
+            0 => bail!(
+                "`find` does not occur in {} (the code changed? update exercise.toml): {:?}",
+                self.file,
+                self.find
+            ),
+            n => bail!(
+                "`find` occurs {n} times in {}, it must occur exactly once \
+                 (take in more of the surrounding code): {:?}",
+                self.file,
+                self.find
+            ),
+        }
+    }
+}
+
+/// The pages of the book in reading order, from `SUMMARY.md`'s links.
+pub fn book_pages(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .filter_map(|line| {
+            let start = line.find("](")? + 2;
+            let end = start + line[start..].find(')')?;
+            let page = &line[start..end];
+            page.ends_with(".md").then(|| page.to_owned())
+        })
+        .collect()
+}
+
+/// The page after `page` in reading order, if any.
+pub fn page_after(pages: &[String], page: &str) -> Option<String> {
+    let at = pages.iter().position(|p| p == page)?;
+    pages.get(at + 1).cloned()
 }
 
 /// One exercise and its solution.
@@ -187,6 +256,118 @@ mod tests {
         // `git hash-object /dev/null` and `printf 'hi\n' | git hash-object --stdin`.
         assert_eq!(blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
         assert_eq!(blob_id(b"hi\n"), "45b983be36b73c0788dc9cbcb76cbb80fc7bb057");
+    }
+
+    const META: &str = r#"
+chapter = 0
+goal = "g"
+page = "ch00/warm-up.md"
+read_next = "ch00/orderings.md"
+miri_tests = ["a_test"]
+
+[[mutant]]
+name = "Relaxed claim"
+file = "solutions/ex/src/lib.rs"
+find = "swap(true, Acquire)"
+replace = "swap(true, Relaxed)"
+
+[[mutant]]
+name = "no unlock"
+file = "code/x.rs"
+find = """
+        store(false, Release);
+"""
+replace = ""
+
+[pristine]
+"src/lib.rs" = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+"#;
+
+    #[test]
+    fn mutants_parse_in_order() {
+        let meta: Meta = toml::from_str(META).unwrap();
+        assert_eq!(meta.mutants.len(), 2);
+        assert_eq!(meta.mutants[0].name, "Relaxed claim");
+        assert_eq!(meta.mutants[0].file, "solutions/ex/src/lib.rs");
+        assert_eq!(meta.mutants[1].find, "        store(false, Release);\n");
+        assert_eq!(meta.mutants[1].replace, "");
+        assert_eq!(meta.miri_tests, ["a_test"]);
+        assert_eq!(meta.pristine.len(), 1);
+    }
+
+    #[test]
+    fn an_exercise_without_mutants_parses() {
+        let text = "chapter = 1\ngoal = \"g\"\npage = \"a.md\"\nread_next = \"b.md\"\n[pristine]\n";
+        let meta: Meta = toml::from_str(text).unwrap();
+        assert!(meta.mutants.is_empty() && meta.miri_tests.is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_mutant_key_is_an_error() {
+        let text = META.replace("replace = \"swap(true, Relaxed)\"", "replcae = \"x\"");
+        assert!(toml::from_str::<Meta>(&text).is_err());
+    }
+
+    fn mutant(find: &str, replace: &str) -> Mutant {
+        Mutant {
+            name: "m".into(),
+            file: "f.rs".into(),
+            find: find.into(),
+            replace: replace.into(),
+        }
+    }
+
+    #[test]
+    fn a_mutant_replaces_its_one_occurrence() {
+        let text = "a.swap(true, Acquire);\nb.load(Acquire);\n";
+        assert_eq!(
+            mutant("swap(true, Acquire)", "swap(true, Relaxed)")
+                .apply(text)
+                .unwrap(),
+            "a.swap(true, Relaxed);\nb.load(Acquire);\n"
+        );
+        assert_eq!(
+            mutant("b.load(Acquire);\n", "").apply(text).unwrap(),
+            "a.swap(true, Acquire);\n"
+        );
+    }
+
+    #[test]
+    fn a_mutant_must_find_exactly_one_place() {
+        let text = "x(Acquire); y(Acquire);";
+        let none = mutant("Release", "Relaxed").apply(text).unwrap_err();
+        assert!(format!("{none}").contains("does not occur"), "{none}");
+        let two = mutant("Acquire", "Relaxed").apply(text).unwrap_err();
+        assert!(format!("{two}").contains("occurs 2 times"), "{two}");
+        assert!(mutant("", "x").apply(text).is_err());
+    }
+
+    #[test]
+    fn pages_come_in_summary_order() {
+        let summary = "# Summary\n\n[Introduction](introduction.md)\n\n# Part\n\n\
+                       - [Chapter 0](ch00/index.md)\n  - [Warm-up](ch00/warm-up.md)\n\
+                       \x20 - [Orderings](ch00/orderings.md)\n- [Chapter 1](ch01/index.md)\n";
+        let pages = book_pages(summary);
+        assert_eq!(
+            pages,
+            [
+                "introduction.md",
+                "ch00/index.md",
+                "ch00/warm-up.md",
+                "ch00/orderings.md",
+                "ch01/index.md"
+            ]
+        );
+        assert_eq!(
+            page_after(&pages, "ch00/warm-up.md").as_deref(),
+            Some("ch00/orderings.md")
+        );
+        assert_eq!(
+            page_after(&pages, "ch00/orderings.md").as_deref(),
+            Some("ch01/index.md")
+        );
+        assert_eq!(page_after(&pages, "ch01/index.md"), None);
+        assert_eq!(page_after(&pages, "nowhere.md"), None);
     }
 
     #[test]

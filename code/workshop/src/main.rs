@@ -5,13 +5,14 @@
 //! cargo workshop check NAME [--timeout S]  build and test one exercise
 //! cargo workshop hint NAME [--level K]     the next hint, or hint K
 //! cargo workshop watch [NAME]              check again on every save
-//! cargo workshop verify                    pristine fails, solution passes (CI)
+//! cargo workshop verify [NAME]             pristine fails, solution passes, mutants fail (CI)
 //! cargo workshop reset NAME                back up your version, restore pristine
 //! ```
 
 mod cargo;
 mod catalog;
 mod commands;
+mod mutants;
 mod state;
 
 use std::process::ExitCode;
@@ -28,8 +29,9 @@ usage: cargo workshop <command>
   watch [NAME] [--timeout S]
                             check NAME again each time you save (default: the
                             first exercise not yet solved); Ctrl-C to stop
-  verify                    for every exercise: the pristine copy fails its
-                            tests and the solution passes them
+  verify [NAME]             for every exercise (or NAME): the pristine copy fails its
+                            tests, the solution passes them, and each of its
+                            mutants (wrong answers, in exercise.toml) fails them
   reset NAME                save your version of NAME to a backup, then restore
                             the pristine exercise";
 
@@ -91,6 +93,11 @@ fn run(args: Vec<String>) -> Result<ExitCode> {
         ["watch"] => commands::watch(&root, &all, None, timeout)?,
         ["watch", name] => commands::watch(&root, &all, Some(catalog::pick(&all, name)?), timeout)?,
         ["verify"] => commands::verify(&root, &all, timeout)?,
+        ["verify", name] => commands::verify(
+            &root,
+            std::slice::from_ref(catalog::pick(&all, name)?),
+            timeout,
+        )?,
         ["reset", name] => commands::reset(&root, catalog::pick(&all, name)?)?,
         [cmd @ ("check" | "hint" | "reset"), ..] => {
             bail!("`{cmd}` takes one exercise name; `cargo workshop list` shows them")

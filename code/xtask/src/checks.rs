@@ -217,6 +217,9 @@ fn browser_step(root: &Path) -> Result<()> {
 }
 
 fn workshop(root: &Path) -> Result<()> {
+    // Some exercise mutants are caught only by Miri: have it ready, or
+    // verify would report them as not checked.
+    tools::ensure_miri()?;
     run(util::cargo().current_dir(root).args([
         "run",
         "--quiet",

@@ -2,10 +2,13 @@
 //! loom's race detector on the protected value. A `Relaxed` where `Acquire`
 //! or `Release` belongs fails here even on x86, where the plain tests pass.
 //!
-//! The models take the lock with `try_lock` only. `lock()` spins without a
-//! bound, and loom explores a spinning thread forever even when it yields
-//! (tokio-rs/loom#162), so `lock()`'s ordering is checked by Miri's race
-//! detector instead (`cargo +nightly miri test -p ex00-spinlock-solution`).
+//! `lock()` spins without a bound, and loom explores a spinning thread
+//! forever even when it yields (tokio-rs/loom#162), so no model calls
+//! `lock()` while another thread may hold the lock: the first two take it
+//! with `try_lock` only, and the third calls `lock()` only once the holder
+//! is known to have released it, so that its claim succeeds at once.
+//! (Miri's race detector checks `lock()` against a holder:
+//! `cargo +nightly miri test -p ex00-spinlock-solution`.)
 //!
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p ex00-spinlock --test loom`
 #![cfg(loom)]
@@ -15,15 +18,21 @@ extern crate ex00_spinlock_solution as ex00_spinlock;
 
 use ex00_spinlock::SpinLock;
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use loom::thread;
+
+/// A loom model under the watchdog, which must explore at least `min`
+/// executions (see `testkit::loom_model`).
+fn model(name: &'static str, min: usize, f: fn()) {
+    testkit::watchdog(move || testkit::loom_model(name, min, f));
+}
 
 /// Each thread adds to the value if it gets the lock. When both get it, one
 /// after the other, the second must see the first's write: that is the
 /// Release in `drop` pairing with the Acquire in `try_lock`.
 #[test]
 fn writes_pass_from_holder_to_holder() {
-    loom::model(|| {
+    model("writes_pass_from_holder_to_holder", 3, || {
         let lock = Arc::new(SpinLock::new(0));
         let other = {
             let lock = Arc::clone(&lock);
@@ -39,7 +48,7 @@ fn writes_pass_from_holder_to_holder() {
 /// Never two holders at once.
 #[test]
 fn one_holder_at_a_time() {
-    loom::model(|| {
+    model("one_holder_at_a_time", 3, || {
         let lock = Arc::new(SpinLock::new(()));
         let inside = Arc::new(AtomicUsize::new(0));
         let visit = {
@@ -55,5 +64,38 @@ fn one_holder_at_a_time() {
         let other = thread::spawn(visit.clone());
         visit();
         other.join().unwrap();
+    });
+}
+
+/// `lock()` must see the previous holder's writes: its claim (the `swap`)
+/// is `Acquire`, pairing with the `Release` store in `drop`.
+///
+/// The other thread takes the lock, writes, releases, and then raises a
+/// flag. The flag is `Relaxed`, so it orders nothing: it only tells this
+/// thread that `lock()` will not have to wait (a read-modify-write such as
+/// the `swap` always reads the latest value of `locked`, which is then
+/// `false`). Whatever makes the write visible to this thread must come
+/// from the lock itself: with a `Relaxed` claim, loom reports the read of
+/// the value as racing with the write.
+#[test]
+fn lock_sees_the_previous_holders_writes() {
+    model("lock_sees_the_previous_holders_writes", 2, || {
+        let lock = Arc::new(SpinLock::new(0));
+        let released = Arc::new(AtomicBool::new(false));
+        let holder = {
+            let (lock, released) = (Arc::clone(&lock), Arc::clone(&released));
+            thread::spawn(move || {
+                *lock.try_lock().expect("nobody else locks before the flag") = 7;
+                released.store(true, Relaxed);
+            })
+        };
+        if released.load(Relaxed) {
+            assert_eq!(
+                *lock.lock(),
+                7,
+                "lock() did not see the last holder's write"
+            );
+        }
+        holder.join().unwrap();
     });
 }

@@ -1,6 +1,8 @@
 //! The spin lock's tests: run against your exercise and, unchanged, against
-//! the solution. Each concurrent test runs under the watchdog, so a lock that
-//! never releases fails with "possible deadlock" instead of hanging.
+//! the solution. Each test runs under the watchdog, so a lock that never
+//! releases fails with "possible deadlock" instead of hanging (after 60 s,
+//! or `GOSYNC_WATCHDOG_SECS`; `cargo workshop check` sets it well inside
+//! its own time limit).
 
 #[cfg(workshop_solution)]
 extern crate ex00_spinlock_solution as ex00_spinlock;
@@ -11,25 +13,27 @@ use std::time::Duration;
 
 use ex00_spinlock::SpinLock;
 
-/// Long enough for any correct lock on a loaded machine, short enough that a
-/// lock that never releases fails well inside the workshop's time limit.
-const LIMIT: Duration = Duration::from_secs(20);
-
 #[test]
 fn lock_then_read_and_write() {
-    let lock = SpinLock::new(5);
-    {
-        let mut guard = lock.lock();
-        assert_eq!(*guard, 5);
-        *guard += 1;
-    }
-    assert_eq!(*lock.lock(), 6);
-    assert_eq!(lock.into_inner(), 6);
+    testkit::watchdog(|| {
+        let lock = SpinLock::new(5);
+        {
+            let mut guard = lock.lock();
+            assert_eq!(*guard, 5);
+            assert!(
+                lock.try_lock().is_none(),
+                "try_lock succeeded while lock() held the lock: did lock() claim it?"
+            );
+            *guard += 1;
+        }
+        assert_eq!(*lock.lock(), 6);
+        assert_eq!(lock.into_inner(), 6);
+    });
 }
 
 #[test]
 fn try_lock_fails_while_held() {
-    testkit::watchdog_with(LIMIT, |_| {
+    testkit::watchdog(|| {
         let lock = SpinLock::new(());
         let guard = lock.try_lock().expect("an unlocked lock must be free");
         assert!(
@@ -43,7 +47,7 @@ fn try_lock_fails_while_held() {
 
 #[test]
 fn dropping_the_guard_unlocks() {
-    testkit::watchdog_with(LIMIT, |_| {
+    testkit::watchdog(|| {
         let lock = SpinLock::new(0);
         for _ in 0..3 {
             *lock.lock() += 1; // a lock that never unlocks deadlocks here
@@ -54,7 +58,7 @@ fn dropping_the_guard_unlocks() {
 
 #[test]
 fn lock_waits_for_the_holder() {
-    testkit::watchdog_with(LIMIT, |_| {
+    testkit::watchdog(|| {
         let lock = Arc::new(SpinLock::new(Vec::new()));
         let guard = lock.lock();
         let waiter = {
@@ -73,7 +77,7 @@ fn lock_waits_for_the_holder() {
 fn counter_under_contention() {
     const THREADS: usize = 4;
     let rounds = testkit::scale(20_000, 1_000_000, 50);
-    testkit::watchdog_with(LIMIT, move |progress| {
+    testkit::watchdog_with(testkit::default_limit(), move |progress| {
         // A plain (non-atomic) counter: only mutual exclusion keeps it exact.
         let lock = Arc::new(SpinLock::new(0_u64));
         let workers: Vec<_> = (0..THREADS)

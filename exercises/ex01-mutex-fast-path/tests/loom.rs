@@ -20,17 +20,24 @@ fn add_one(shared: &(SemaMutex, UnsafeCell<u32>)) {
     shared.0.unlock();
 }
 
+/// Two threads add one each, inside the lock: every order of their lock,
+/// add and unlock, with the semaphore's sleep and wake-up in between. A
+/// `Relaxed` add or sub leaves the second add unordered after the first
+/// (loom: "Causality violation"); an unlock that does not wake a sleeper
+/// leaves it asleep for ever (loom: "deadlock").
 #[test]
 fn the_lock_carries_the_data() {
-    loom::model(|| {
-        let shared = Arc::new((SemaMutex::new(), UnsafeCell::new(0)));
-        let other = {
-            let shared = Arc::clone(&shared);
-            thread::spawn(move || add_one(&shared))
-        };
-        add_one(&shared);
-        other.join().unwrap();
-        // SAFETY: both threads are done.
-        assert_eq!(shared.1.with(|p| unsafe { *p }), 2);
-    });
+    testkit::watchdog(|| testkit::loom_model("the_lock_carries_the_data", 10, model));
+}
+
+fn model() {
+    let shared = Arc::new((SemaMutex::new(), UnsafeCell::new(0)));
+    let other = {
+        let shared = Arc::clone(&shared);
+        thread::spawn(move || add_one(&shared))
+    };
+    add_one(&shared);
+    other.join().unwrap();
+    // SAFETY: both threads are done.
+    assert_eq!(shared.1.with(|p| unsafe { *p }), 2);
 }

@@ -1,7 +1,7 @@
 //! Tests for the victim cache: run against your exercise and, unchanged,
 //! against the solution (the chapter's `ch05_pool::Pool`). Where Go's
 //! tests call `runtime.GC()`, these call `gc()`; where Go counts
-//! finalizers, these count drops.
+//! finalizers, these count drops. Each runs under the watchdog.
 
 #[cfg(workshop_solution)]
 extern crate ex05_victim_solution as ex05_victim;
@@ -16,24 +16,26 @@ use ex05_victim::Pool;
 /// step on: an object survives one cycle and is gone after the second.
 #[test]
 fn test_pool() {
-    let p = Pool::new();
-    assert_eq!(p.get(), None, "expected empty");
-    p.put("a");
-    p.put("b");
-    assert_eq!(p.get(), Some("a"));
-    assert_eq!(p.get(), Some("b"));
-    assert_eq!(p.get(), None);
-    for _ in 0..100 {
-        p.put("c");
-    }
-    p.gc();
-    assert_eq!(
-        p.get(),
-        Some("c"),
-        "want c after one gc: look in the victims"
-    );
-    p.gc();
-    assert_eq!(p.get(), None, "want nothing after the second gc");
+    testkit::watchdog(|| {
+        let p = Pool::new();
+        assert_eq!(p.get(), None, "expected empty");
+        p.put("a");
+        p.put("b");
+        assert_eq!(p.get(), Some("a"));
+        assert_eq!(p.get(), Some("b"));
+        assert_eq!(p.get(), None);
+        for _ in 0..100 {
+            p.put("c");
+        }
+        p.gc();
+        assert_eq!(
+            p.get(),
+            Some("c"),
+            "want c after one gc: look in the victims"
+        );
+        p.gc();
+        assert_eq!(p.get(), None, "want nothing after the second gc");
+    });
 }
 
 struct Counted(Arc<AtomicUsize>);
@@ -72,12 +74,16 @@ fn test_pool_drops(drain: bool) {
 
 #[test]
 fn test_pool_gc() {
-    test_pool_drops(true);
+    testkit::watchdog(|| {
+        test_pool_drops(true);
+    });
 }
 
 #[test]
 fn test_pool_release() {
-    test_pool_drops(false);
+    testkit::watchdog(|| {
+        test_pool_drops(false);
+    });
 }
 
 /// One cycle demotes, and the next `get` still finds what another thread
@@ -85,65 +91,71 @@ fn test_pool_release() {
 /// only for itself (as in Go), so the second cycle drops it.
 #[test]
 fn victims_of_other_threads_are_stolen() {
-    let drops = Arc::new(AtomicUsize::new(0));
-    let p = Arc::new(Pool::new());
-    // This thread's own local first: a thread that first uses the pool
-    // after the other one has exited may inherit that thread's local.
-    assert!(p.get().is_none());
-    {
-        let (p, drops) = (Arc::clone(&p), Arc::clone(&drops));
-        thread::spawn(move || {
-            for _ in 0..10 {
-                p.put(Counted(Arc::clone(&drops)));
-            }
-        })
-        .join()
-        .unwrap();
-    }
-    p.gc();
-    for i in 0..9 {
-        assert!(p.get().is_some(), "victim {i} of 9 not found");
-    }
-    assert!(
-        p.get().is_none(),
-        "another thread's private object is its own"
-    );
-    assert_eq!(drops.load(SeqCst), 9);
-    p.gc();
-    assert_eq!(drops.load(SeqCst), 10, "the second gc drops the last one");
+    testkit::watchdog(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let p = Arc::new(Pool::new());
+        // This thread's own local first: a thread that first uses the pool
+        // after the other one has exited may inherit that thread's local.
+        assert!(p.get().is_none());
+        {
+            let (p, drops) = (Arc::clone(&p), Arc::clone(&drops));
+            thread::spawn(move || {
+                for _ in 0..10 {
+                    p.put(Counted(Arc::clone(&drops)));
+                }
+            })
+            .join()
+            .unwrap();
+        }
+        p.gc();
+        for i in 0..9 {
+            assert!(p.get().is_some(), "victim {i} of 9 not found");
+        }
+        assert!(
+            p.get().is_none(),
+            "another thread's private object is its own"
+        );
+        assert_eq!(drops.load(SeqCst), 9);
+        p.gc();
+        assert_eq!(drops.load(SeqCst), 10, "the second gc drops the last one");
+    });
 }
 
 /// A new object after a rotation goes to the new primary generation, not
 /// to the victims that the next rotation drops.
 #[test]
 fn what_is_put_after_a_gc_survives_the_next_one() {
-    let p = Pool::new();
-    p.put(1);
-    p.gc();
-    p.put(2);
-    p.gc();
-    assert_eq!(
-        p.get(),
-        Some(2),
-        "2 was put after the first gc: one cycle old"
-    );
-    assert_eq!(p.get(), None, "1 is two cycles old: dropped");
+    testkit::watchdog(|| {
+        let p = Pool::new();
+        p.put(1);
+        p.gc();
+        p.put(2);
+        p.gc();
+        assert_eq!(
+            p.get(),
+            Some(2),
+            "2 was put after the first gc: one cycle old"
+        );
+        assert_eq!(p.get(), None, "1 is two cycles old: dropped");
+    });
 }
 
 /// Once a search of the victims found nothing, it does not look again
 /// until the next rotation; but the next rotation's victims are found.
 #[test]
 fn an_empty_victim_generation_does_not_hide_the_next() {
-    let p = Pool::new();
-    p.gc();
-    assert_eq!(p.get(), None);
-    p.put(7);
-    p.gc();
-    assert_eq!(
-        p.get(),
-        Some(7),
-        "the new victim generation must be searched"
-    );
+    testkit::watchdog(|| {
+        let p = Pool::new();
+        p.gc();
+        assert_eq!(p.get(), None);
+        p.put(7);
+        p.gc();
+        assert_eq!(
+            p.get(),
+            Some(7),
+            "the new victim generation must be searched"
+        );
+    });
 }
 
 /// An object's `Drop` may use a pool, even the one dropping it: `gc()`
@@ -159,7 +171,7 @@ fn a_drop_that_uses_the_pool_does_not_deadlock() {
             }
         }
     }
-    testkit::watchdog_with(std::time::Duration::from_secs(10), |_| {
+    testkit::watchdog(|| {
         POOL.put(Returns(true));
         POOL.gc();
         POOL.gc(); // drops the object, whose `Drop` puts another
