@@ -15,7 +15,7 @@
 //! Where `membarrier` is missing (another OS, an old kernel, a seccomp
 //! filter that refuses it), and under loom and Miri, which know nothing of
 //! it, both sides are `SeqCst` fences: correct everywhere, and what loom
-//! checks. Which one a process uses is decided once, by [`init`], before
+//! checks. Which one a process uses is decided once, by `init`, before
 //! any pool exists.
 
 #[cfg(not(any(loom, miri)))]

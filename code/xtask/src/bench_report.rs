@@ -56,12 +56,14 @@ fn bench_crates(root: &Path) -> Result<Vec<String>> {
 pub fn main(root: &Path, args: &[String]) -> Result<()> {
     let mut crates: Vec<String> = Vec::new();
     let mut quick = false;
+    let mut render_only = false;
     for a in args {
         match a.as_str() {
             "--quick" => quick = true,
+            "--render" => render_only = true,
             c if !c.starts_with('-') => crates.push(c.to_owned()),
             other => bail!(
-                "unknown option '{other}'\n\nusage: cargo xtask bench-report [--quick] [CRATE…]"
+                "unknown option '{other}'\n\nusage: cargo xtask bench-report [--quick] [--render] [CRATE…]"
             ),
         }
     }
@@ -79,8 +81,28 @@ pub fn main(root: &Path, args: &[String]) -> Result<()> {
     }
     let threads = std::env::var("GOSYNC_BENCH_THREADS").unwrap_or_else(|_| "1,2".into());
     for krate in &crates {
-        report(root, krate, &threads, quick)?;
+        if render_only {
+            render_existing(root, krate)?;
+        } else {
+            report(root, krate, &threads, quick)?;
+        }
     }
+    Ok(())
+}
+
+/// Rewrites bench.md and bench.svg from the committed bench.json (after a
+/// change to the targets or to the rendering), measuring nothing.
+fn render_existing(root: &Path, krate: &str) -> Result<()> {
+    let dir = root.join("book/src").join(krate).join("results");
+    let data: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join("bench.json")).with_context(|| {
+            format!("no results for {krate}: run `cargo xtask bench-report {krate}`")
+        })?,
+    )?;
+    let targets = read_targets(&root.join("code").join(krate))?;
+    fs::write(dir.join("bench.md"), render_md(&data, &targets))?;
+    fs::write(dir.join("bench.svg"), render_svg(&data))?;
+    println!("wrote book/src/{krate}/results/bench.{{md,svg}}");
     Ok(())
 }
 
@@ -107,9 +129,12 @@ fn machine() -> Value {
 }
 
 fn report(root: &Path, krate: &str, threads: &str, quick: bool) -> Result<()> {
-    let target = root.join("target/bench-report").join(krate);
-    if target.exists() {
-        fs::remove_dir_all(&target)?;
+    // Builds are kept between runs; only the previous measurements go, so
+    // that a group no longer benchmarked cannot linger in the report.
+    let target = root.join("target/bench-report");
+    let measured = target.join("criterion");
+    if measured.exists() {
+        fs::remove_dir_all(&measured)?;
     }
     let (warm, measure) = if quick { ("0.3", "0.5") } else { ("1", "2") };
     println!("== {krate}: criterion at {threads} threads");
@@ -119,7 +144,7 @@ fn report(root: &Path, krate: &str, threads: &str, quick: bool) -> Result<()> {
         .env("CARGO_TARGET_DIR", &target)
         .args(["bench", "-p", krate, "--bench", "*", "--"])
         .args(["--warm-up-time", warm, "--measurement-time", measure]))?;
-    let mut rows = criterion_results(&target.join("criterion"))?;
+    let mut rows = criterion_results(&measured)?;
     let rustc = output_of(Command::new("rustc").arg("--version")).unwrap_or_default();
     let mut go_version = Value::Null;
     let names = go_benchmarks(krate);
@@ -308,8 +333,18 @@ fn read_targets(dir: &Path) -> Result<Vec<Target>> {
     let t: toml::Table =
         toml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
     let mut out = Vec::new();
-    for v in t.get("target").and_then(|v| v.as_array()).into_iter().flatten() {
-        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+    for v in t
+        .get("target")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let get = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         out.push(Target {
             what: get("what"),
             group: get("group"),
@@ -325,31 +360,52 @@ fn render_targets(s: &mut String, tables: &Table, targets: &[Target]) {
     if targets.is_empty() {
         return;
     }
-    let _ = writeln!(s, "**Targets** (from `bench-targets.toml`, judged on this run)
-");
+    let _ = writeln!(
+        s,
+        "**Targets** (from `bench-targets.toml`, judged on this run)
+"
+    );
     let _ = writeln!(s, "| target | threads | ours | against | ratio | result |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for t in targets {
         let Some((_, peers)) = tables.iter().find(|(g, _)| *g == t.group) else {
-            let _ = writeln!(s, "| {} | | | | | no such group `{}` in this run |", t.what, t.group);
+            let _ = writeln!(
+                s,
+                "| {} | | | | | no such group `{}` in this run |",
+                t.what, t.group
+            );
             continue;
         };
         let (Some(a), Some(b)) = (peers.get(&t.ours), peers.get(&t.other)) else {
-            let _ = writeln!(s, "| {} | | | | | `{}` or `{}` not measured in this run |", t.what, t.ours, t.other);
+            let _ = writeln!(
+                s,
+                "| {} | | | | | `{}` or `{}` not measured in this run |",
+                t.what, t.ours, t.other
+            );
             continue;
         };
         for (threads, ours) in a {
-            let Some(other) = b.get(threads) else { continue };
+            let Some(other) = b.get(threads) else {
+                continue;
+            };
             let r = ours / other;
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {:.2}× | {} |",
                 t.what,
-                if *threads == 0 { "—".to_owned() } else { threads.to_string() },
+                if *threads == 0 {
+                    "—".to_owned()
+                } else {
+                    threads.to_string()
+                },
                 human(*ours),
                 human(*other),
                 r,
-                if r <= t.ratio { "met".to_owned() } else { format!("**missed** (target ≤ {:.2}×)", t.ratio) }
+                if r <= t.ratio {
+                    "met".to_owned()
+                } else {
+                    format!("**missed** (target ≤ {:.2}×)", t.ratio)
+                }
             );
         }
     }

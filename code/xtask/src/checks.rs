@@ -196,6 +196,7 @@ fn book_step(root: &Path) -> Result<()> {
         Err(e) => problems.push(format!("{e:#}")),
     }
     problems.extend(crate::mutants::check_reports(root)?);
+    problems.extend(crate::bench_report::check_results(root)?);
     report(problems, "the book")
 }
 

@@ -103,13 +103,18 @@ impl<T> Local<T> {
     // Until the hole is filled, clippy sees a `Vec` nobody pushes to.
     #[allow(clippy::ptr_arg)]
     pub(crate) fn rotate(&self, dropped: &mut Vec<T>) {
-        // TODO(exercise): claim the pin as GC. The victim is generation
-        // `1 - cur`: move its private object (if any) and everything its
-        // chain holds (`pop_head` until `None`) into `dropped`. Then store
-        // the victim's number into `cur`: the emptied generation is the
-        // new primary, and the old primary, untouched, is now the victim.
-        // Let go of the pin. Do not drop anything here: a value's `Drop`
-        // may use this pool, and this thread's pin is still held.
+        // TODO(exercise): in the chapter's order. First, without the pin,
+        // drain the victim chain from its tail (`self.steal(true)` until
+        // `None`) into `dropped`: nothing is ever pushed to a victim chain,
+        // and the chain gives each value to exactly one taker, so the owner
+        // can go on working meanwhile. Then claim the pin as GC for what is
+        // left: the victim is generation `1 - cur`; move its private object
+        // (if any), and whatever its chain still holds (`pop_head` until
+        // `None`: a concurrent rotation may have made more victims), into
+        // `dropped`. Store the victim's number into `cur`: the emptied
+        // generation is the new primary, and the old primary, untouched, is
+        // now the victim. Let go of the pin. Drop nothing here: a value's
+        // `Drop` may use this pool.
         todo!("Local::rotate")
     }
 }
