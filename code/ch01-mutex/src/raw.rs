@@ -312,4 +312,11 @@ impl RawMutex {
     pub fn waiters(&self) -> u32 {
         (self.state.load(Relaxed) >> MUTEX_WAITER_SHIFT) as u32
     }
+
+    /// How many threads are queued on the mutex's semaphore right now (a
+    /// snapshot, for tests: a waiter is counted in [`waiters`](Self::waiters)
+    /// a moment before it joins the queue).
+    pub fn sleepers(&self) -> usize {
+        ch00_runtime::sema::waiters(&self.sema)
+    }
 }
