@@ -392,7 +392,7 @@ fn render_targets(s: &mut String, tables: &Table, targets: &[Target]) {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {:.2}× | {} |",
-                t.what,
+                md(&t.what),
                 if *threads == 0 {
                     "—".to_owned()
                 } else {
@@ -459,7 +459,7 @@ fn render_md(data: &Value, targets: &[Target]) -> String {
         let _ = writeln!(s);
         let _ = writeln!(s, "|---|{}", "---|".repeat(counts.len()));
         for (peer, ts) in &peers {
-            let _ = write!(s, "| {peer} |");
+            let _ = write!(s, "| {} |", md(peer));
             for c in &counts {
                 let _ = write!(s, " {} |", ts.get(c).map_or("".into(), |ns| human(*ns)));
             }
@@ -468,6 +468,14 @@ fn render_md(data: &Value, targets: &[Target]) -> String {
         let _ = writeln!(s);
     }
     s
+}
+
+/// Markdown table text: `<` and `>` as entities (a peer named
+/// `RefCell<Vec>` would otherwise open an HTML tag), `|` escaped.
+fn md(t: &str) -> String {
+    t.replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
 }
 
 fn esc(t: &str) -> String {
