@@ -263,6 +263,8 @@ pub(crate) mod thread_index {
 
     #[cfg(loom)]
     loom::thread_local! {
+        // Relaxed: a plain std counter outside the model (loom runs every
+        // model thread on one OS thread); it only hands out numbers.
         static INDEX: usize = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
