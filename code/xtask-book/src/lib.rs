@@ -196,9 +196,8 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<()> {
     run(&mut cmd)
 }
 
-/// Cargo's target directory (`CARGO_TARGET_DIR` and config included), as
-/// `cargo metadata` reports it.
-pub fn target_dir(root: &Path) -> Result<PathBuf> {
+/// `cargo metadata --no-deps` of the workspace, as JSON text.
+pub fn metadata(root: &Path) -> Result<Vec<u8>> {
     let out = cargo()
         .current_dir(root)
         .args(["metadata", "--no-deps", "--format-version", "1"])
@@ -210,9 +209,18 @@ pub fn target_dir(root: &Path) -> Result<PathBuf> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    json_string_field(&String::from_utf8_lossy(&out.stdout), "target_directory")
-        .map(PathBuf::from)
-        .context("cannot read target_directory from cargo metadata")
+    Ok(out.stdout)
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` and config included), as
+/// `cargo metadata` reports it.
+pub fn target_dir(root: &Path) -> Result<PathBuf> {
+    json_string_field(
+        &String::from_utf8_lossy(&metadata(root)?),
+        "target_directory",
+    )
+    .map(PathBuf::from)
+    .context("cannot read target_directory from cargo metadata")
 }
 
 /// The first string value of `"key"` in a JSON text (without a JSON

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde_json::Value;
 
 pub fn root() -> PathBuf {
@@ -26,18 +26,7 @@ pub struct Package {
 
 /// Every workspace package except the exercises (which fail until solved).
 pub fn packages(root: &Path) -> Result<Vec<Package>> {
-    let out = cargo()
-        .current_dir(root)
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .output()
-        .context("cannot run cargo metadata")?;
-    if !out.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let meta: Value = serde_json::from_slice(&out.stdout)?;
+    let meta: Value = serde_json::from_slice(&xtask_book::metadata(root)?)?;
     let mut all = Vec::new();
     for p in meta["packages"].as_array().into_iter().flatten() {
         let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
