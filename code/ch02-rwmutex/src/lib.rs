@@ -1,14 +1,21 @@
-//! Chapter 2 of *Go's `sync`, rebuilt in Rust*: `RWMutex`, writer preference: a waiting writer stops new readers, counted through `readerCount` and `readerWait`.
+//! Chapter 2 of *Go's `sync`, rebuilt in Rust*: `RWMutex`.
+//!
+//! * [`RawRwMutex`]: Go's algorithm: chapter 1's mutex for writers, a
+//!   reader count that a writer drives negative to announce itself, a count
+//!   of the readers it still waits for, and two semaphores from chapter 0;
+//! * [`RwMutex<T>`]: the same lock holding data, with read and write guards;
+//! * [`RLocker`]: Go's `RLocker`, the read side as a
+//!   [`Locker`](ch01_mutex::Locker);
+//! * [`ShardedRwMutex<T>`]: beyond Go, the reader count split into one
+//!   cache line per shard, for read-mostly data on many cores.
 //!
 //! Go's source: [`RWMutex`](https://github.com/golang/go/blob/go1.23.5/src/sync/rwmutex.go#L37) in `sync/rwmutex.go`.
-//!
-//! This crate is a skeleton until its chapter is written. It already has the
-//! layout every chapter shares:
-//!
-//! * `src/sync.rs`: the std/loom facade, re-exported from `ch00-runtime`;
-//! * `tests/`: one test per Go test, named after it, each under
-//!   `testkit::watchdog`; `tests/loom.rs` (`#![cfg(loom)]`) for the models;
-//! * `benches/`: criterion, one group per Go `Benchmark*`, with the Rust peers
-//!   in the same group.
 
+pub mod raw;
+pub mod rwmutex;
+pub mod sharded;
 pub mod sync;
+
+pub use raw::{RLocker, RWMUTEX_MAX_READERS, RawRwMutex};
+pub use rwmutex::{RwMutex, RwMutexReadGuard, RwMutexWriteGuard};
+pub use sharded::{ShardedReadGuard, ShardedRwMutex, ShardedWriteGuard};
