@@ -91,8 +91,9 @@ impl RawRwMutex {
     #[inline]
     pub fn rlock(&self) {
         // Acquire pairs with the Release in `unlock`: a reader that gets in
-        // without waiting sees the last writer's writes.
-        // (Test: `loom::writer_then_reader_sees_the_write`.)
+        // without waiting sees the last writer's writes. (Test:
+        // `loom::writer_then_reader_sees_the_write`; the mutants report
+        // names the first model that fails without it.)
         if self.reader_count.fetch_add(1, Acquire) + 1 < 0 {
             // A writer is pending: wait until its `unlock` lets us in.
             semacquire(&self.reader_sem);
@@ -145,9 +146,12 @@ impl RawRwMutex {
             fatal("sync: RUnlock of unlocked RWMutex");
         }
         // A writer is pending and counted us in `reader_wait`. AcqRel: the
-        // Release side hands our reads to the writer; the Acquire side makes
-        // the last reader carry the earlier leavers' reads on to the writer
-        // it wakes. (Test: `loom::two_readers_drain_to_a_writer`.)
+        // Release side hands our reads to the writer (test:
+        // `loom::try_rlock_sees_the_writers_write`, where the writer's add
+        // finds every reader gone); the Acquire side makes the last reader
+        // carry the earlier leavers' reads on to the writer it wakes
+        // (model: `loom::readers_inside_at_the_announcement`; the SeqCst
+        // fence in `semrelease` covers it too, see code/ch02-rwmutex/mutants.toml).
         if self.reader_wait.fetch_sub(1, AcqRel) - 1 == 0 {
             // The last reader the writer waits for wakes it.
             semrelease(&self.writer_sem, false);
@@ -172,7 +176,7 @@ impl RawRwMutex {
         // `reader_wait`, which those that already left have been counting
         // down. Acquire pairs with their AcqRel: if the sum is 0 they have
         // all left, and we see their reads done. (Test:
-        // `loom::two_readers_drain_to_a_writer`.)
+        // `loom::try_rlock_sees_the_writers_write`.)
         if r != 0 && self.reader_wait.fetch_add(r, Acquire) + r != 0 {
             // Some are still reading: the last one wakes us.
             semacquire(&self.writer_sem);

@@ -74,6 +74,49 @@ fn two_readers_drain_to_a_writer() {
     });
 }
 
+/// Two readers are inside when the writer announces itself, and leave
+/// only after that (each waits, yielding, to see the announcement): every
+/// order of their two departures against the writer's add to
+/// `reader_wait`. Where both leave after the add, the first leaver's
+/// reads reach the writer only through the last leaver, whose decrement
+/// must acquire them (AcqRel) before it wakes the writer.
+/// (`two_readers_drain_to_a_writer` cannot reach this order within loom's
+/// preemption bound: it needs three preemptions.)
+#[test]
+fn readers_inside_at_the_announcement() {
+    testkit::loom_model("readers_inside_at_the_announcement", 800, || {
+        ch00_runtime::spin::set_spinning(false);
+        let m = Arc::new(RwMutex::new(0));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || {
+                    let g = m.read();
+                    let seen = *g;
+                    // A reader that got in before the writer stays until
+                    // it sees the writer's announcement. (A bounded wait:
+                    // loom lets a Relaxed load read an old value for as
+                    // long as it is asked, so an unbounded loop never ends.)
+                    for _ in 0..3 {
+                        if m.readers().1 {
+                            break;
+                        }
+                        thread::yield_now();
+                    }
+                    drop(g);
+                    seen
+                })
+            })
+            .collect();
+        *m.write() = 7;
+        for r in readers {
+            let seen = r.join().unwrap();
+            assert!(seen == 0 || seen == 7);
+        }
+        assert_eq!(m.readers(), (0, false));
+    });
+}
+
 /// A writer holds the lock while two readers arrive: both count themselves
 /// and sleep (or are about to); `unlock` releases the reader semaphore once
 /// per counted reader, and both get in and see the write.

@@ -39,6 +39,21 @@ fn go_benchmarks(krate: &str) -> &'static [&'static str] {
             "MutexNoSpin",
             "MutexSpin",
         ],
+        "ch02-rwmutex" => &[
+            "RWMutexUncontended",
+            "RWMutexWrite100",
+            "RWMutexWrite10",
+            "RWMutexWorkWrite100",
+            "RWMutexWorkWrite10",
+        ],
+        "ch04-waitgroup" => &[
+            "WaitGroupUncontended",
+            "WaitGroupAddDone",
+            "WaitGroupAddDoneWork",
+            "WaitGroupWait",
+            "WaitGroupWaitWork",
+            "WaitGroupActuallyWait",
+        ],
         "ch05-pool" => &["Pool", "PoolOverflow", "PoolStarvation"],
         _ => &[],
     }
