@@ -148,8 +148,53 @@ fn benchmark_rwmutex<L: Lock>(c: &mut Criterion, group: &str, local_work: usize,
     }
 }
 
+/// Not one of Go's: Go's uncontended shape with the write lock left out.
+/// Every thread has its own padded lock and read-locks and read-unlocks
+/// it: the price of one read lock and unlock, alone.
+fn rlock_uncontended<L: Lock>(c: &mut Criterion) {
+    for procs in bench_threads() {
+        c.benchmark_group("RLockUncontended").bench_function(
+            BenchmarkId::new(L::NAME, procs),
+            |b| {
+                let locks: Vec<CachePadded<L>> =
+                    (0..procs).map(|_| CachePadded::new(L::new())).collect();
+                b.iter_custom(|iters| {
+                    run_parallel(procs, iters, |t, n| {
+                        let l = &locks[t];
+                        for _ in 0..n {
+                            l.read(|| ());
+                        }
+                    })
+                });
+            },
+        );
+    }
+}
+
+/// Not one of Go's: the shape of golang/go#17973's benchmark. One shared
+/// lock, readers only: each iteration read-locks and read-unlocks it.
+/// Readers never wait for each other, so whatever a second thread adds is
+/// the cost of sharing the reader count's cache line.
+fn readers_only<L: Lock>(c: &mut Criterion) {
+    for procs in bench_threads() {
+        c.benchmark_group("ReadersOnly")
+            .bench_function(BenchmarkId::new(L::NAME, procs), |b| {
+                let rwm = L::new();
+                b.iter_custom(|iters| {
+                    run_parallel(procs, iters, |_, n| {
+                        for _ in 0..n {
+                            rwm.read(|| ());
+                        }
+                    })
+                });
+            });
+    }
+}
+
 fn all<L: Lock>(c: &mut Criterion) {
     rwmutex_uncontended::<L>(c);
+    rlock_uncontended::<L>(c);
+    readers_only::<L>(c);
     for (group, local_work, write_ratio) in [
         ("RWMutexWrite100", 0, 100),
         ("RWMutexWrite10", 0, 10),
@@ -160,7 +205,24 @@ fn all<L: Lock>(c: &mut Criterion) {
     }
 }
 
+/// Chapter 1's mutex, as the reference for `ReadersOnly`: what a reader
+/// pays when readers simply take turns (golang/go#38813 compared the two).
+impl Lock for ch01_mutex::Mutex<()> {
+    const NAME: &'static str = "ch01 Mutex";
+    fn new() -> Self {
+        ch01_mutex::Mutex::new(())
+    }
+    fn read<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _g = self.lock();
+        f()
+    }
+    fn write(&self) {
+        drop(self.lock());
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    readers_only::<ch01_mutex::Mutex<()>>(c);
     all::<ch02_rwmutex::RwMutex<()>>(c);
     all::<ch02_rwmutex::ShardedRwMutex<()>>(c);
     all::<std::sync::RwLock<()>>(c);

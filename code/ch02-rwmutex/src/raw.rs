@@ -3,6 +3,7 @@
 //! in `sync/rwmutex.go`), on chapter 1's mutex, two counters and two
 //! semaphores.
 
+use ch00_runtime::spin::{can_spin, do_spin};
 use ch00_runtime::{semacquire, semrelease};
 use ch01_mutex::RawMutex;
 
@@ -56,6 +57,36 @@ fn fatal(msg: &str) -> ! {
     std::process::abort()
 }
 
+// ANCHOR: sem_wait
+/// Waits on one of the lock's semaphores, as Go's `runtime_SemacquireRWMutex`
+/// and `runtime_SemacquireRWMutexR` do, but spins for a moment first
+/// (chapter 0's bounded spin, the one chapter 1's mutex spins with).
+///
+/// This is where Rust must differ. A goroutine that sleeps on Go's
+/// semaphore is parked by Go's scheduler, and waking it costs little more
+/// than a function call. Our sleeper is an OS thread, and a futex sleep and
+/// wake-up cost microseconds. A writer usually waits only for readers that
+/// are about to leave, and readers usually wait only for a short write:
+/// spinning for about the length of one catches most of those releases
+/// without sleeping. The protocol is unchanged, because the spin only
+/// watches the semaphore's count, and `semacquire` then takes the count
+/// with its own compare-exchange.
+#[inline]
+fn sem_wait(sem: &AtomicU32) {
+    let mut iter = 0;
+    while can_spin(iter) {
+        // Relaxed: a hint that a release has come, nothing more; the
+        // count is taken, and ordered, by `semacquire`.
+        if sem.load(Relaxed) != 0 {
+            break;
+        }
+        do_spin();
+        iter += 1;
+    }
+    semacquire(sem);
+}
+// ANCHOR_END: sem_wait
+
 impl RawRwMutex {
     /// An unlocked lock.
     #[cfg(not(loom))]
@@ -96,7 +127,7 @@ impl RawRwMutex {
         // names the first model that fails without it.)
         if self.reader_count.fetch_add(1, Acquire) + 1 < 0 {
             // A writer is pending: wait until its `unlock` lets us in.
-            semacquire(&self.reader_sem);
+            sem_wait(&self.reader_sem);
         }
     }
     // ANCHOR_END: rlock
@@ -179,7 +210,7 @@ impl RawRwMutex {
         // `loom::try_rlock_sees_the_writers_write`.)
         if r != 0 && self.reader_wait.fetch_add(r, Acquire) + r != 0 {
             // Some are still reading: the last one wakes us.
-            semacquire(&self.writer_sem);
+            sem_wait(&self.writer_sem);
         }
     }
     // ANCHOR_END: lock

@@ -180,7 +180,7 @@ fn two_writers_and_a_reader() {
 /// CAS's Acquire pairs with `unlock`'s Release).
 #[test]
 fn try_rlock_sees_the_writers_write() {
-    testkit::loom_model("try_rlock_sees_the_writers_write", 20, || {
+    testkit::loom_model("try_rlock_sees_the_writers_write", 16, || {
         let m = Arc::new(RwMutex::new(0));
         let w = {
             let m = Arc::clone(&m);
@@ -197,7 +197,7 @@ fn try_rlock_sees_the_writers_write() {
 /// (its CAS's Acquire pairs with `runlock`'s Release).
 #[test]
 fn try_lock_after_a_reader_no_race() {
-    testkit::loom_model("try_lock_after_a_reader_no_race", 12, || {
+    testkit::loom_model("try_lock_after_a_reader_no_race", 8, || {
         let m = Arc::new(RwMutex::new(0));
         let r = {
             let m = Arc::clone(&m);
