@@ -290,6 +290,14 @@ impl RawRwMutex {
         r < 0 && r + RWMUTEX_MAX_READERS > 0
     }
 
+    /// The counts on the reader and the writer semaphore right now (a
+    /// snapshot, for tests). Both are 0 whenever no release is on its way
+    /// to the thread it is for: a count left over is a wake-up for nobody,
+    /// which the next thread to wait would take by mistake.
+    pub fn semaphore_counts(&self) -> (u32, u32) {
+        (self.reader_sem.load(Relaxed), self.writer_sem.load(Relaxed))
+    }
+
     /// Threads asleep on the reader semaphore and on the writer semaphore
     /// right now (a snapshot, for tests).
     pub fn sleepers(&self) -> (usize, usize) {

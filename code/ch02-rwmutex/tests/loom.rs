@@ -151,6 +151,7 @@ fn unlock_wakes_the_waiting_readers() {
         }
         assert_eq!(m.readers(), (0, false));
         assert_eq!(m.sleepers(), (0, 0));
+        assert_eq!(m.semaphore_counts(), (0, 0), "a wake-up for nobody");
     });
 }
 
