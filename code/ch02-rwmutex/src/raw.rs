@@ -324,6 +324,14 @@ impl ch01_mutex::Locker for RLocker<'_> {
 }
 // ANCHOR_END: rlocker
 
+/// A lock is a lock of its own (for functions over `AsRef<RawRwMutex>`,
+/// such as [`try_lock_all`](crate::sharded::try_lock_all)).
+impl AsRef<RawRwMutex> for RawRwMutex {
+    fn as_ref(&self) -> &RawRwMutex {
+        self
+    }
+}
+
 /// The write side: `lock` and `unlock`.
 impl ch01_mutex::Locker for RawRwMutex {
     fn lock(&self) {

@@ -141,18 +141,10 @@ impl<T: ?Sized> ShardedRwMutex<T> {
     }
     // ANCHOR_END: write
 
-    /// Locks every shard for writing if none is held or waited for; on the
-    /// first that is, unlocks the ones it took and returns `None`.
+    /// Locks every shard for writing if none is held or waited for (see
+    /// [`try_lock_all`]).
     pub fn try_write(&self) -> Option<ShardedWriteGuard<'_, T>> {
-        for (i, shard) in self.shards.iter().enumerate() {
-            if !shard.0.try_lock() {
-                for taken in &self.shards[..i] {
-                    taken.0.unlock();
-                }
-                return None;
-            }
-        }
-        Some(ShardedWriteGuard {
+        try_lock_all(&self.shards).then_some(ShardedWriteGuard {
             lock: self,
             _not_send: PhantomData,
         })
@@ -222,6 +214,28 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for ShardedRwMutex<T> {
         };
         d.finish_non_exhaustive()
     }
+}
+
+impl AsRef<RawRwMutex> for Shard {
+    fn as_ref(&self) -> &RawRwMutex {
+        &self.0
+    }
+}
+
+/// Write-locks every lock in `shards`, in order, without waiting, and says
+/// whether it did. At the first lock that is held or waited for, it
+/// unlocks the ones it has taken (and only those) and returns `false`,
+/// leaving every lock as it found it.
+pub fn try_lock_all<S: AsRef<RawRwMutex>>(shards: &[S]) -> bool {
+    for (i, shard) in shards.iter().enumerate() {
+        if !shard.as_ref().try_lock() {
+            for taken in &shards[..i] {
+                taken.as_ref().unlock();
+            }
+            return false;
+        }
+    }
+    true
 }
 
 // ANCHOR: thread_index

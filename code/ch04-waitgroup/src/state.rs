@@ -82,15 +82,23 @@ fn wake(state: &AtomicU64, sema: &AtomicU32, seen: u64) {
     // waiters (loom: `waiter_vs_last_done` reports a data race without it).
     fence(Acquire);
     // Nobody may change the word now: a `wait` sees counter zero and does
-    // not register, and an `add` from zero is a misuse. Check anyway, as
-    // Go does. Relaxed: a sanity check on the same word, no data read.
-    if state.load(Relaxed) != seen {
+    // not register, and an `add` from zero is a misuse. Go checks that with
+    // a load and then resets the word with a store; we do both in one CAS.
+    // Between Go's two steps a misusing `add` can see the waiters still
+    // counted and release them itself, and then the reset releases them
+    // again: wake-ups for nobody, which later waiters would take by
+    // mistake. With the CAS, whoever empties the waiter half releases
+    // those waiters, and nobody else (loom: `misuse2_both_checks_fire`
+    // checks the semaphore is left at zero).
+    // Release on success: a `wait` that starts now loads this 0 and returns
+    // at once; it must see what the tasks wrote. (Stronger than needed now
+    // that the reset is a read-modify-write: it continues the release
+    // sequence of the `done`s' Release adds, which carries their writes to
+    // that `wait` by itself; code/ch04-waitgroup/mutants.toml says more.)
+    // Relaxed on failure: we only panic.
+    if state.compare_exchange(seen, 0, Release, Relaxed).is_err() {
         misuse(state, sema, ADD_DURING_WAIT);
     }
-    // Release: a `wait` that starts now loads this 0 and returns at once;
-    // it must see what the tasks wrote (loom: `several_waiters_released`
-    // reports a data race without it).
-    state.store(0, Release);
     for _ in 0..waiters(seen) {
         semrelease(sema, false);
     }

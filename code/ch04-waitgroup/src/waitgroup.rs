@@ -107,6 +107,14 @@ impl WaitGroup {
         ch00_runtime::sema::waiters(&self.sema)
     }
 
+    /// The count on the group's semaphore right now (a snapshot, for
+    /// tests). Zero whenever no release is on its way to a waiter: a count
+    /// left over is a wake-up for nobody, which a later waiter would take
+    /// by mistake.
+    pub fn semaphore_count(&self) -> u32 {
+        self.sema.load(Relaxed)
+    }
+
     /// The address of the state word, for the alignment test.
     pub fn state_addr(&self) -> usize {
         &self.state as *const AtomicU64 as usize

@@ -119,7 +119,8 @@ fn several_waiters_released() {
 /// Go's historical `TestWaitGroupMisuse2` as a model: a waiter, a "bad
 /// guy" that adds one and counts out, and the last `done`, all racing. In
 /// every execution nobody hangs (the misuse panics release the waiter) and
-/// every panic is caught; over all executions, loom must find both of the
+/// every panic is caught, and no wake-up is left on the semaphore for
+/// nobody (no waiter released twice); over all executions, loom must find both of the
 /// "Add called concurrently with Wait" checks firing: the bad guy's `add`
 /// from zero with a waiter counted, and the last `done`'s re-check of the
 /// word.
@@ -152,6 +153,11 @@ fn misuse2_both_checks_fire() {
         let last = caught(Box::new(|| wg.done()));
         let _ = waiter.join().unwrap();
         let bad = bad_guy.join().unwrap();
+        assert_eq!(
+            wg.semaphore_count(),
+            0,
+            "a misuse left a wake-up for nobody on the semaphore"
+        );
         let mut fired = FIRED.lock().unwrap();
         fired.0 |= bad.as_deref() == Some(ADD_DURING_WAIT);
         fired.1 |= last.as_deref() == Some(ADD_DURING_WAIT);

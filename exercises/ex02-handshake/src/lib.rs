@@ -1,13 +1,12 @@
 //! The reader/writer handshake of Go's `RWMutex`.
 //!
-//! This is chapter 2's `RawRwMutex` with three things for you to do, then
-//! run `cargo workshop check ex02-handshake`:
+//! This is chapter 2's `RawRwMutex` (without `try_rlock`, which is
+//! `ex02-try-rlock`) with two things for you to do, then run
+//! `cargo workshop check ex02-handshake`:
 //!
-//! 1. `try_rlock` is empty. Chapter 2 does not print it: work it out from
-//!    what `rlock` does and from why that will not do for a `try_` call.
-//! 2. `runlock_slow` is empty: the way out for a reader that finds the
+//! 1. `runlock_slow` is empty: the way out for a reader that finds the
 //!    count negative. Which reader wakes the writer, and what is misuse?
-//! 3. `lock` has a bug. It came from translating Go's `Lock` line by line,
+//! 2. `lock` has a bug. It came from translating Go's `Lock` line by line,
 //!    and it compiles and often works. The tests, and above all the loom
 //!    model (`tests/loom.rs`), find it; you find the line.
 
@@ -67,15 +66,6 @@ impl RawRwMutex {
         if self.reader_count.fetch_add(1, Acquire) + 1 < 0 {
             semacquire(&self.reader_sem);
         }
-    }
-
-    /// Locks for reading if no writer holds the lock or waits for it, and
-    /// says whether it did. It never waits.
-    pub fn try_rlock(&self) -> bool {
-        // TODO(exercise): take a read lock only if no writer is pending or
-        // holding the lock. Ask yourself what `rlock`'s add would leave
-        // behind for a writer if you added first and looked second.
-        todo!("try_rlock")
     }
 
     /// Undoes one `rlock`.

@@ -45,7 +45,9 @@ impl WaitGroup {
     /// * Otherwise you brought the counter to zero with `w` waiters: check
     ///   that the word is still exactly what your add returned (if not, an
     ///   add raced you: panic with `ADD_DURING_WAIT`), reset it to 0, and
-    ///   `semrelease(&self.sema, false)` once per waiter.
+    ///   `semrelease(&self.sema, false)` once per waiter. The check and the
+    ///   reset must be one step: a misusing add in between would release
+    ///   the waiters itself (next point), and you would release them again.
     ///
     /// Before any of these panics, release every waiter still counted in
     /// the word (take them out of the low half first, so that two
@@ -83,5 +85,11 @@ impl WaitGroup {
     /// Threads asleep on the semaphore right now (a snapshot).
     pub fn sleepers(&self) -> usize {
         ch00_runtime::sema::waiters(&self.sema)
+    }
+
+    /// The semaphore's count right now (a snapshot). Zero whenever no
+    /// release is on its way to a waiter.
+    pub fn semaphore_count(&self) -> u32 {
+        self.sema.load(Relaxed)
     }
 }

@@ -93,6 +93,11 @@ fn add_during_wait_is_caught_both_ways() {
             let last = caught(|| wg.done());
             let _ = waiter.join().unwrap();
             let bad = bad_guy.join().unwrap();
+            assert_eq!(
+                wg.semaphore_count(),
+                0,
+                "a waiter was released twice: a wake-up for nobody is left on the semaphore"
+            );
             let mut fired = FIRED.lock().unwrap();
             fired.0 |= bad.as_deref() == Some(TEXT);
             fired.1 |= last.as_deref() == Some(TEXT);
