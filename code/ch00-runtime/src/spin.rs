@@ -1,5 +1,5 @@
 //! Active spinning, as Go's `sync` uses it
-//! ([`runtime/proc.go`](https://github.com/golang/go/blob/go1.23.5/src/runtime/proc.go#L7150)).
+//! ([`sync_runtime_canSpin`](https://github.com/golang/go/blob/go1.23.5/src/runtime/proc.go#L7150) in `runtime/proc.go`).
 //!
 //! A lock that is held briefly is often free again within a few hundred
 //! cycles, sooner than a thread can be put to sleep and woken. So before

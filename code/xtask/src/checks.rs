@@ -38,7 +38,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "book",
-        what: "build the book with the pinned tools (into target/book-test); check includes, pasted code, titles, links, Go links at go1.23.5, the kept Mermaid scripts, a clean copy with plain mdbook, the sidebar, mutant reports",
+        what: "build the book with the pinned tools (into target/book-test); check includes, pasted code, titles, links, Go links at go1.23.5 (pages and the crates' doc comments), the kept Mermaid scripts, a clean copy with plain mdbook, the sidebar, mutant reports",
         action: book_step,
     },
     Step {
