@@ -222,6 +222,7 @@ impl AsRef<RawRwMutex> for Shard {
     }
 }
 
+// ANCHOR: try_lock_all
 /// Write-locks every lock in `shards`, in order, without waiting, and says
 /// whether it did. At the first lock that is held or waited for, it
 /// unlocks the ones it has taken (and only those) and returns `false`,
@@ -237,6 +238,7 @@ pub fn try_lock_all<S: AsRef<RawRwMutex>>(shards: &[S]) -> bool {
     }
     true
 }
+// ANCHOR_END: try_lock_all
 
 // ANCHOR: thread_index
 /// A number per thread that picks its shard: threads are numbered in the

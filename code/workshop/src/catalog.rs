@@ -25,6 +25,11 @@ pub struct Meta {
     /// that neither the plain tests nor a loom model can catch.
     #[serde(default)]
     pub miri_tests: Vec<String>,
+    /// The code that fills the holes, as `FILE:anchor` (from the project
+    /// root): `cargo xtask test` checks that the book prints it only inside
+    /// a `<details class="solution">` fold.
+    #[serde(default)]
+    pub holes: Vec<String>,
     /// Plausible wrong answers that `verify` proves the tests catch.
     #[serde(default, rename = "mutant")]
     pub mutants: Vec<Mutant>,

@@ -1,7 +1,7 @@
 //! The rules the book's sources and its built pages must keep. (Building
 //! and serving it live in the small `xtask-book` crate.)
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -122,6 +122,96 @@ pub fn lint(root: &Path) -> Result<Vec<String>> {
             Err(_) => problems.push(format!(
                 "book/src/SUMMARY.md lists book/src/{page}, which does not exist"
             )),
+        }
+    }
+    Ok(problems)
+}
+
+/// The code that fills each exercise's holes is printed in the book only
+/// inside a `<details class="solution">` fold. Each `exercises/*/exercise.toml`
+/// names that code as `holes = ["code/CRATE/src/FILE.rs:anchor", ...]`; an
+/// `{{#include}}` of one of those anchors (or of the whole file) outside a
+/// fold is a problem, and so is a hole whose anchor does not exist.
+pub fn check_folded_holes(root: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    // (file, anchor) -> the exercise whose hole it fills.
+    let mut holes: BTreeMap<(PathBuf, String), String> = BTreeMap::new();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root.join("exercises"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let meta = dir.join("exercise.toml");
+        let Ok(text) = fs::read_to_string(&meta) else {
+            continue;
+        };
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let value: toml::Value =
+            toml::from_str(&text).with_context(|| format!("cannot parse {}", meta.display()))?;
+        for hole in value
+            .get("holes")
+            .and_then(|h| h.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let Some((file, anchor)) = hole.as_str().and_then(|h| h.rsplit_once(':')) else {
+                problems.push(format!(
+                    "exercises/{name}/exercise.toml: a hole is written FILE:anchor, not {hole}"
+                ));
+                continue;
+            };
+            let path = root.join(file);
+            let has_anchor = fs::read_to_string(&path).is_ok_and(|t| {
+                t.lines()
+                    .any(|l| l.trim_end().ends_with(&format!("ANCHOR: {anchor}")))
+            });
+            if !has_anchor {
+                problems.push(format!(
+                    "exercises/{name}/exercise.toml: hole {file}:{anchor} names no anchor in that file"
+                ));
+            }
+            let path = path.canonicalize().unwrap_or(path);
+            holes.insert((path, anchor.to_owned()), name.clone());
+        }
+    }
+    for md in files_with(&root.join("book/src"), "md") {
+        let rel = md.strip_prefix(root)?.display().to_string();
+        let text = fs::read_to_string(&md)?;
+        let mut folds = 0usize;
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("<details class=\"solution\">") {
+                folds += 1;
+            }
+            if line.contains("</details>") {
+                folds = folds.saturating_sub(1);
+            }
+            let Some(arg) = line
+                .trim()
+                .strip_prefix("{{#include ")
+                .and_then(|r| r.strip_suffix("}}"))
+            else {
+                continue;
+            };
+            if folds > 0 {
+                continue;
+            }
+            let (file, anchor) = arg.trim().split_once(':').unwrap_or((arg.trim(), ""));
+            let Some(parent) = md.parent() else { continue };
+            let path = parent.join(file);
+            let path = path.canonicalize().unwrap_or(path);
+            for ((hole_file, hole_anchor), exercise) in &holes {
+                if *hole_file == path && (anchor.is_empty() || anchor == hole_anchor) {
+                    problems.push(format!(
+                        "{rel}:{}: prints the code that fills {exercise}'s hole ({hole_anchor}) \
+                         outside a <details class=\"solution\"> fold",
+                        n + 1
+                    ));
+                }
+            }
         }
     }
     Ok(problems)

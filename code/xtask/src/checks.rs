@@ -38,7 +38,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "book",
-        what: "build the book with the pinned tools (into target/book-test); check includes, pasted code, titles, links, Go links at go1.23.5 (pages and the crates' doc comments), the kept Mermaid scripts, a clean copy with plain mdbook, the sidebar, mutant reports",
+        what: "build the book with the pinned tools (into target/book-test); check includes, pasted code, titles, links, Go links at go1.23.5 (pages and the crates' doc comments), exercise holes only in solution folds, the kept Mermaid scripts, a clean copy with plain mdbook, the sidebar, mutant reports",
         action: book_step,
     },
     Step {
@@ -183,6 +183,7 @@ fn book_step(root: &Path) -> Result<()> {
     tools::ensure_book_tools()?;
     let mut problems = book::lint(root)?;
     problems.extend(book::check_go_links(root)?);
+    problems.extend(book::check_folded_holes(root)?);
     problems.extend(book::check_mermaid_assets(root)?);
     problems.extend(book::check_clean_copy(root)?);
     // Its own build folder: `cargo xtask book` may be serving book/build.
