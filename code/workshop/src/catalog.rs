@@ -28,7 +28,9 @@ pub struct Meta {
     /// The code that fills the holes, as `FILE:anchor` (from the project
     /// root): `cargo xtask test` checks that the book prints it only inside
     /// a `<details class="solution">` fold.
+    /// (Read by `cargo xtask test`, not by the workshop itself.)
     #[serde(default)]
+    #[allow(dead_code)]
     pub holes: Vec<String>,
     /// Plausible wrong answers that `verify` proves the tests catch.
     #[serde(default, rename = "mutant")]
