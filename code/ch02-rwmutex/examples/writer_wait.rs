@@ -1,0 +1,191 @@
+//! How long does a writer wait while readers stream? Four reader threads
+//! keep the lock read-held, each re-locking as soon as it unlocks and
+//! holding it for 200 µs, so that their holds overlap; one writer asks for
+//! the write lock now and then and times each wait.
+//!
+//! A lock with writer preference lets the writer in once the readers that
+//! were inside have left (about one read hold); a lock that lets new
+//! readers past a waiting writer may keep it out for as long as the
+//! readers run.
+//!
+//! ```text
+//! cargo run --release -p ch02-rwmutex --example writer_wait -- [--writes N] [--out PATH]
+//! ```
+//!
+//! The chapter's table is made with
+//! `--out book/src/ch02-rwmutex/results/writer-wait.md`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long each reader holds the read lock.
+const HOLD: Duration = Duration::from_micros(200);
+/// Reader threads.
+const READERS: usize = 4;
+
+/// A lock under test.
+trait Lock: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn read(&self, f: impl FnOnce());
+    fn write(&self);
+}
+
+struct Ch02(ch02_rwmutex::RwMutex<()>);
+impl Lock for Ch02 {
+    fn name(&self) -> &'static str {
+        "ch02 RwMutex"
+    }
+    fn read(&self, f: impl FnOnce()) {
+        let _g = self.0.read();
+        f();
+    }
+    fn write(&self) {
+        drop(self.0.write());
+    }
+}
+
+struct Sharded(ch02_rwmutex::ShardedRwMutex<()>);
+impl Lock for Sharded {
+    fn name(&self) -> &'static str {
+        "ch02 ShardedRwMutex"
+    }
+    fn read(&self, f: impl FnOnce()) {
+        let _g = self.0.read();
+        f();
+    }
+    fn write(&self) {
+        drop(self.0.write());
+    }
+}
+
+struct Std(std::sync::RwLock<()>);
+impl Lock for Std {
+    fn name(&self) -> &'static str {
+        "std RwLock"
+    }
+    fn read(&self, f: impl FnOnce()) {
+        let _g = self.0.read().unwrap();
+        f();
+    }
+    fn write(&self) {
+        drop(self.0.write().unwrap());
+    }
+}
+
+struct ParkingLot(parking_lot::RwLock<()>);
+impl Lock for ParkingLot {
+    fn name(&self) -> &'static str {
+        "parking_lot RwLock"
+    }
+    fn read(&self, f: impl FnOnce()) {
+        let _g = self.0.read();
+        f();
+    }
+    fn write(&self) {
+        drop(self.0.write());
+    }
+}
+
+/// The writer's waits, in order, and the reads done meanwhile.
+fn run<L: Lock>(lock: L, writes: usize) -> (String, Vec<Duration>, u64) {
+    let lock = Arc::new(lock);
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let (lock, stop, reads) = (Arc::clone(&lock), Arc::clone(&stop), Arc::clone(&reads));
+            thread::spawn(move || {
+                while !stop.load(Relaxed) {
+                    lock.read(|| thread::sleep(HOLD));
+                    reads.fetch_add(1, Relaxed);
+                }
+            })
+        })
+        .collect();
+    // Let the readers get going.
+    while reads.load(Relaxed) < 20 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    let mut waits = Vec::with_capacity(writes);
+    for _ in 0..writes {
+        thread::sleep(Duration::from_millis(2));
+        let start = Instant::now();
+        lock.write();
+        waits.push(start.elapsed());
+    }
+    stop.store(true, Relaxed);
+    for r in readers {
+        r.join().unwrap();
+    }
+    (lock.name().to_owned(), waits, reads.load(Relaxed))
+}
+
+fn fmt(d: Duration) -> String {
+    if d >= Duration::from_millis(1) {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.0} µs", d.as_secs_f64() * 1e6)
+    }
+}
+
+fn main() {
+    let mut writes = 200;
+    let mut out = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--writes" => writes = args.next().and_then(|n| n.parse().ok()).expect("--writes N"),
+            "--out" => out = args.next(),
+            other => {
+                eprintln!("unknown argument {other}: [--writes N] [--out PATH]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let results = vec![
+        run(Ch02(ch02_rwmutex::RwMutex::new(())), writes),
+        run(Sharded(ch02_rwmutex::ShardedRwMutex::new(())), writes),
+        run(Std(std::sync::RwLock::new(())), writes),
+        run(ParkingLot(parking_lot::RwLock::new(())), writes),
+    ];
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "<!-- Generated by `cargo run --release -p ch02-rwmutex --example writer_wait -- --out ...`; do not edit. -->\n"
+    );
+    let _ = writeln!(
+        md,
+        "Measured {} on {cpus} CPUs: {READERS} readers each holding the read lock {} at a time, back to back; one writer locking {writes} times, 2 ms apart. The writer's wait for each write lock:\n",
+        date.trim(),
+        fmt(HOLD)
+    );
+    let _ = writeln!(md, "| lock | median | p99 | max | reads meanwhile |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for (name, mut waits, reads) in results {
+        waits.sort();
+        let at = |q: f64| waits[((waits.len() - 1) as f64 * q).round() as usize];
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {reads} |",
+            fmt(at(0.5)),
+            fmt(at(0.99)),
+            fmt(*waits.last().unwrap())
+        );
+    }
+    print!("{md}");
+    if let Some(path) = out {
+        std::fs::write(&path, &md).expect("cannot write the table");
+        eprintln!("wrote {path}");
+    }
+}
