@@ -137,7 +137,12 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--writes" => writes = args.next().and_then(|n| n.parse().ok()).expect("--writes N"),
+            "--writes" => {
+                writes = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--writes N")
+            }
             "--out" => out = args.next(),
             other => {
                 eprintln!("unknown argument {other}: [--writes N] [--out PATH]");

@@ -191,6 +191,12 @@ impl Scratch {
         for stale in present.difference(&wanted) {
             let _ = fs::remove_file(self.tree.join(stale));
         }
+        // And the folders left empty (now or by an earlier sync): a crate
+        // folder without its Cargo.toml would still match a workspace glob
+        // (`exercises/*`) and break every build in the copy.
+        for name in COPIED_DIRS {
+            prune_empty_dirs(&self.tree.join(name));
+        }
         Ok(())
     }
 
@@ -451,6 +457,25 @@ impl Drop for Restore {
     }
 }
 
+/// Removes the folders under `dir` that hold no file (build output,
+/// `target`, is left alone). Returns whether `dir` itself is now empty.
+fn prune_empty_dirs(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut empty = true;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_dir || entry.file_name() == "target" || !prune_empty_dirs(&path) {
+            empty = false;
+        } else {
+            let _ = fs::remove_dir(&path);
+        }
+    }
+    empty
+}
+
 /// Every file under `base/rel`, as paths relative to `base`, skipping
 /// build output (`target`).
 fn list_files(base: &Path, rel: &Path, out: &mut BTreeSet<PathBuf>) -> Result<()> {
@@ -634,6 +659,20 @@ mod tests {
         fs::remove_file(root.join("code/a/src/old.rs")).unwrap();
         scratch.sync().unwrap();
         assert!(!ws.join("copy/code/a/src/old.rs").exists());
+        // A crate removed from the workspace goes from the copy, folder and
+        // all (an empty crate folder would break the copy's workspace).
+        fs::create_dir_all(root.join("code/b/src")).unwrap();
+        fs::write(root.join("code/b/Cargo.toml"), "").unwrap();
+        fs::write(root.join("code/b/src/lib.rs"), "").unwrap();
+        scratch.sync().unwrap();
+        assert!(ws.join("copy/code/b/src/lib.rs").exists());
+        fs::remove_dir_all(root.join("code/b")).unwrap();
+        scratch.sync().unwrap();
+        assert!(
+            !ws.join("copy/code/b").exists(),
+            "an empty crate folder was left behind"
+        );
+        assert!(ws.join("copy/code/a/src/lib.rs").exists());
         // A mutant's edit is undone however the run ends.
         {
             let _r = Restore {

@@ -1,24 +1,30 @@
-//! Go's `poolDequeue`, the lock-free ring of chapter 5, with one piece
-//! missing: `push_head`, the single producer's way in.
+//! Go's `poolDequeue`, the lock-free ring of chapter 5, with both of its
+//! racing ends missing: the owner's `push_head` and the thieves'
+//! `pop_tail`, which any number of threads call at once while the owner
+//! pushes.
 //!
-//! Fill in the `TODO(exercise)` hole in [`Producer::push_head`], then run
-//! `cargo workshop check ex05-push-head`. Everything else is done; read
-//! `pop_head` and `pop_tail` first, because `push_head` must keep their
-//! protocol:
+//! Fill in the two `TODO(exercise)` holes, in [`Producer::push_head`] and
+//! [`Consumer::pop_tail`], then run `cargo workshop check ex05-ring`.
+//! Everything else (packing the two indexes, the owner's `pop_head`, the
+//! ring's drop) is done; read it first, because the two holes must keep
+//! its protocol:
 //!
 //! * `head_tail` holds the head index in its high 32 bits and the tail in
-//!   the low 32; slots in `[tail, head)` hold values, and `head` is the
-//!   next slot to fill;
+//!   the low 32; slots in `[tail, head)` hold values;
 //! * a slot's `full` flag stays true until whoever took the value has
-//!   finished reading it; the producer may refill a slot only once it is
-//!   false.
+//!   finished reading it; the producer refills a slot only once it is false.
+//!
+//! The atomics, the cell and `Arc` come from the book's std/loom facade
+//! (`ch00_runtime::sync`), so the same code runs under loom's model checker
+//! in `tests/loom.rs`.
 
-use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use std::sync::Arc;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use ch00_runtime::sync::Arc;
+use ch00_runtime::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use ch00_runtime::sync::atomic::{AtomicBool, AtomicU64};
+use ch00_runtime::sync::cell::UnsafeCell;
 
 use crossbeam_utils::CachePadded;
 
@@ -124,7 +130,7 @@ impl<T> Producer<T> {
         // back. Then look at the head slot's `full` flag: a consumer may
         // have moved the tail past it but not finished reading it yet, and
         // then the ring is still full. Otherwise the slot is yours: write
-        // the value, set `full`, and publish the new head with one atomic
+        // the value (through the cell's `with_mut`), set `full`, and publish the new head with one atomic
         // add on the whole word. Why an add and not a store? Which
         // orderings make a thief that sees the new head also see the value?
         todo!("Producer::push_head")
@@ -152,7 +158,7 @@ impl<T> Producer<T> {
         };
         // SAFETY: our CAS took the slot out of [tail, head) before any
         // consumer could move the tail past it.
-        let val = unsafe { (*slot.val.get()).assume_init_read() };
+        let val = slot.val.with(|p| unsafe { (*p).assume_init_read() });
         // Relaxed: the next reader of `full` is this producer.
         slot.full.store(false, Relaxed);
         Some(val)
@@ -176,38 +182,26 @@ impl<T> Consumer<T> {
     /// of threads may call this at once, while the producer works.
     pub fn pop_tail(&self) -> Option<T> {
         let ring = &*self.ring;
-        // Relaxed: the CAS below re-checks the value.
-        let mut ptrs = ring.head_tail.load(Relaxed);
-        let slot = loop {
-            let (head, tail) = unpack(ptrs);
-            if tail == head {
-                return None;
-            }
-            // Acquire pairs with the producer's Release `fetch_add`.
-            match ring.head_tail.compare_exchange_weak(
-                ptrs,
-                pack(head, tail.wrapping_add(1)),
-                Acquire,
-                Relaxed,
-            ) {
-                Ok(_) => break ring.slot(tail),
-                Err(now) => ptrs = now,
-            }
-        };
-        // SAFETY: the CAS made the old tail slot ours alone.
-        let val = unsafe { (*slot.val.get()).assume_init_read() };
-        // Release: our read happens before the producer refills the slot.
-        slot.full.store(false, Release);
-        Some(val)
+        // TODO(exercise): in a loop, read `head_tail`; if head == tail the
+        // ring is empty. Otherwise try to move the tail on by one with a
+        // compare-and-swap of the whole word (which ordering on success
+        // makes the producer's write of the value visible?). Only once the
+        // CAS has won may you read the slot at the old tail
+        // (`assume_init_read`, through the cell's `with`, as `pop_head` does). Then clear the slot's `full` flag, last,
+        // with the ordering that lets the producer reuse the slot safely.
+        todo!("Consumer::pop_tail")
     }
 }
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        let (head, mut tail) = unpack(*self.head_tail.get_mut());
+        // Relaxed: `&mut self`, nobody else is left.
+        let (head, mut tail) = unpack(self.head_tail.load(Relaxed));
         while tail != head {
             // SAFETY: [tail, head) holds values nobody took.
-            unsafe { (*self.slot(tail).val.get()).assume_init_drop() };
+            self.slot(tail)
+                .val
+                .with_mut(|p| unsafe { (*p).assume_init_drop() });
             tail = tail.wrapping_add(1);
         }
     }

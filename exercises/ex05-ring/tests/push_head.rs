@@ -4,19 +4,19 @@
 //!
 //! On x86 a `Relaxed` where `Release` or `Acquire` belongs passes every
 //! test here: the hardware orders more than Rust promises. Miri's race
-//! detector does not: `cargo +nightly miri test -p ex05-push-head -- --exact
+//! detector does not: `cargo +nightly miri test -p ex05-ring-solution --test push_head -- --exact
 //! a_push_is_seen_by_a_thief` reports the data race that a weak ordering
 //! lets through. (`cargo workshop verify` runs it for the solution's
 //! mutants.)
 
 #[cfg(workshop_solution)]
-extern crate ex05_push_head_solution as ex05_push_head;
+extern crate ex05_ring_solution as ex05_ring;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
-use ex05_push_head::with_start;
+use ex05_ring::with_start;
 
 /// Go's test hook starts both indexes this far below the 32-bit wrap.
 const NEAR_WRAP: u32 = u32::MAX - 499;

@@ -4,19 +4,19 @@
 //!
 //! On x86 a `Relaxed` where `Acquire` or `Release` belongs passes every
 //! test here: the hardware orders more than Rust promises. Miri's race
-//! detector does not: `cargo +nightly miri test -p ex05-pop-tail -- --exact
+//! detector does not: `cargo +nightly miri test -p ex05-ring-solution --test pop_tail -- --exact
 //! thief_takes_every_value_in_order` reports the data race that a weak
 //! ordering lets through. (`cargo workshop verify` runs it for the
 //! solution's mutants.)
 
 #[cfg(workshop_solution)]
-extern crate ex05_pop_tail_solution as ex05_pop_tail;
+extern crate ex05_ring_solution as ex05_ring;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
-use ex05_pop_tail::with_start;
+use ex05_ring::with_start;
 
 /// Go's test hook starts both indexes this far below the 32-bit wrap, so
 /// that every test crosses it.
