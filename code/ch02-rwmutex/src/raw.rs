@@ -180,9 +180,10 @@ impl RawRwMutex {
         // Release side hands our reads to the writer (test:
         // `loom::try_rlock_sees_the_writers_write`, where the writer's add
         // finds every reader gone); the Acquire side makes the last reader
-        // carry the earlier leavers' reads on to the writer it wakes
-        // (model: `loom::readers_inside_at_the_announcement`; the SeqCst
-        // fence in `semrelease` covers it too, see code/ch02-rwmutex/mutants.toml).
+        // carry the earlier leavers' reads on to the writer it wakes (model:
+        // `loom::readers_inside_at_the_announcement`, at three preemptions:
+        // a writer that takes the semaphore's count without sleeping
+        // synchronizes only with this reader's release of it).
         if self.reader_wait.fetch_sub(1, AcqRel) - 1 == 0 {
             // The last reader the writer waits for wakes it.
             semrelease(&self.writer_sem, false);

@@ -80,11 +80,16 @@ fn two_readers_drain_to_a_writer() {
 /// `reader_wait`. Where both leave after the add, the first leaver's
 /// reads reach the writer only through the last leaver, whose decrement
 /// must acquire them (AcqRel) before it wakes the writer.
-/// (`two_readers_drain_to_a_writer` cannot reach this order within loom's
-/// preemption bound: it needs three preemptions.)
+/// One order needs three preemptions, so this model runs with a bound of
+/// 3 (the others use `LOOM_MAX_PREEMPTIONS`, 2): the writer adds to
+/// `reader_wait` and is preempted before it reaches the semaphore; both
+/// readers leave, the last one releasing the semaphore; the writer then
+/// takes the count without sleeping. Its Acquire on the semaphore's count
+/// reaches the last reader's release, and only the last reader's Acquire
+/// on `reader_wait` brings the first reader's reads along.
 #[test]
 fn readers_inside_at_the_announcement() {
-    testkit::loom_model("readers_inside_at_the_announcement", 800, || {
+    testkit::loom_model_with_preemptions("readers_inside_at_the_announcement", 12000, 3, || {
         ch00_runtime::spin::set_spinning(false);
         let m = Arc::new(RwMutex::new(0));
         let readers: Vec<_> = (0..2)

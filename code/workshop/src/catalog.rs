@@ -25,13 +25,6 @@ pub struct Meta {
     /// that neither the plain tests nor a loom model can catch.
     #[serde(default)]
     pub miri_tests: Vec<String>,
-    /// The code that fills the holes, as `FILE:anchor` (from the project
-    /// root): `cargo xtask test` checks that the book prints it only inside
-    /// a `<details class="solution">` fold.
-    /// (Read by `cargo xtask test`, not by the workshop itself.)
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub holes: Vec<String>,
     /// Plausible wrong answers that `verify` proves the tests catch.
     #[serde(default, rename = "mutant")]
     pub mutants: Vec<Mutant>,
@@ -39,7 +32,24 @@ pub struct Meta {
     pub pristine: BTreeMap<String, String>,
 }
 
-/// One `[[mutant]]` of `exercise.toml`: a wrong answer, as a text edit of
+/// `solutions/NAME/mutants.toml`: what `verify` checks beyond the tests.
+/// It lives with the solution because every line of it is a piece of the
+/// answer, and a learner reads `exercises/NAME/`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolutionMeta {
+    /// The code that fills the holes, as `FILE:anchor` (from the project
+    /// root). Read by `cargo xtask test`, which checks that the book
+    /// prints it only inside a `<details class="solution">` fold.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub holes: Vec<String>,
+    /// Plausible wrong answers that `verify` proves the tests catch.
+    #[serde(default, rename = "mutant")]
+    pub mutants: Vec<Mutant>,
+}
+
+/// One `[[mutant]]` of `mutants.toml`: a wrong answer, as a text edit of
 /// the code the solution runs.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +75,7 @@ impl Mutant {
         match count {
             1 => Ok(text.replacen(self.find.as_str(), &self.replace, 1)),
             0 => bail!(
-                "`find` does not occur in {} (the code changed? update exercise.toml): {:?}",
+                "`find` does not occur in {} (the code changed? update the solution's mutants.toml): {:?}",
                 self.file,
                 self.find
             ),
@@ -232,12 +242,26 @@ pub fn load(root: &Path, name: &str) -> Result<Exercise> {
              (restore it with `git checkout -- exercises/{name}/exercise.toml`)"
         )
     })?;
-    let meta: Meta = toml::from_str(&text).with_context(|| {
+    let mut meta: Meta = toml::from_str(&text).with_context(|| {
         format!("exercise directory exercises/{name} is damaged: exercise.toml does not parse")
     })?;
+    if !meta.mutants.is_empty() {
+        bail!(
+            "exercises/{name}/exercise.toml lists mutants: move them to \
+             solutions/{name}/mutants.toml, where a learner does not read them (each one \
+             quotes a line of the answer)"
+        );
+    }
+    let solution_dir = root.join("solutions").join(name);
+    let extra = solution_dir.join("mutants.toml");
+    if let Ok(text) = fs::read_to_string(&extra) {
+        let solution: SolutionMeta = toml::from_str(&text)
+            .with_context(|| format!("solutions/{name}/mutants.toml does not parse"))?;
+        meta.mutants = solution.mutants;
+    }
     Ok(Exercise {
         name: name.to_owned(),
-        solution_dir: root.join("solutions").join(name),
+        solution_dir,
         dir,
         meta,
     })

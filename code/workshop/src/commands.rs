@@ -413,9 +413,10 @@ fn verify_one(
     problems.extend(solution_shares_tests(ex)?);
     if ex.meta.mutants.len() < MIN_MUTANTS {
         problems.push(format!(
-            "exercise.toml lists {} mutant(s); list at least {MIN_MUTANTS} plausible wrong \
-             answers as [[mutant]] tables (a weakened ordering, a missing check, two steps \
-             in the wrong order, …)",
+            "solutions/{}/mutants.toml lists {} mutant(s); list at least {MIN_MUTANTS} plausible \
+             wrong answers as [[mutant]] tables (a weakened ordering, a missing check, two \
+             steps in the wrong order, …)",
+            ex.name,
             ex.meta.mutants.len()
         ));
     }

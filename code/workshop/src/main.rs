@@ -31,7 +31,7 @@ usage: cargo workshop <command>
                             first exercise not yet solved); Ctrl-C to stop
   verify [NAME]             for every exercise (or NAME): the pristine copy fails its
                             tests, the solution passes them, and each of its
-                            mutants (wrong answers, in exercise.toml) fails them
+                            mutants (wrong answers, in solutions/NAME/mutants.toml) fails them
   reset NAME                save your version of NAME to a backup, then restore
                             the pristine exercise";
 

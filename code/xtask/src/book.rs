@@ -128,7 +128,7 @@ pub fn lint(root: &Path) -> Result<Vec<String>> {
 }
 
 /// The code that fills each exercise's holes is printed in the book only
-/// inside a `<details class="solution">` fold. Each `exercises/*/exercise.toml`
+/// inside a `<details class="solution">` fold. Each `solutions/*/mutants.toml`
 /// names that code as `holes = ["code/CRATE/src/FILE.rs:anchor", ...]`; an
 /// `{{#include}}` of one of those anchors (or of the whole file) outside a
 /// fold is a problem, and so is a hole whose anchor does not exist.
@@ -136,12 +136,12 @@ pub fn check_folded_holes(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     // (file, anchor) -> the exercise whose hole it fills.
     let mut holes: BTreeMap<(PathBuf, String), String> = BTreeMap::new();
-    let mut dirs: Vec<PathBuf> = fs::read_dir(root.join("exercises"))?
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root.join("solutions"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     dirs.sort();
     for dir in dirs {
-        let meta = dir.join("exercise.toml");
+        let meta = dir.join("mutants.toml");
         let Ok(text) = fs::read_to_string(&meta) else {
             continue;
         };
@@ -160,7 +160,7 @@ pub fn check_folded_holes(root: &Path) -> Result<Vec<String>> {
         {
             let Some((file, anchor)) = hole.as_str().and_then(|h| h.rsplit_once(':')) else {
                 problems.push(format!(
-                    "exercises/{name}/exercise.toml: a hole is written FILE:anchor, not {hole}"
+                    "solutions/{name}/mutants.toml: a hole is written FILE:anchor, not {hole}"
                 ));
                 continue;
             };
@@ -171,7 +171,7 @@ pub fn check_folded_holes(root: &Path) -> Result<Vec<String>> {
             });
             if !has_anchor {
                 problems.push(format!(
-                    "exercises/{name}/exercise.toml: hole {file}:{anchor} names no anchor in that file"
+                    "solutions/{name}/mutants.toml: hole {file}:{anchor} names no anchor in that file"
                 ));
             }
             let path = path.canonicalize().unwrap_or(path);

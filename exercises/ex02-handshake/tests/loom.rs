@@ -74,10 +74,23 @@ fn a_reader_and_a_writer() {
 
 /// Two readers inside when the writer announces itself, leaving in every
 /// order around the writer's add: exactly one of them must wake it, and
-/// it must see both readers' reads done.
+/// it must see both readers' reads done. (Three preemptions, one more than
+/// the other models: one order has the writer take the last reader's
+/// wake-up without ever sleeping.)
 #[test]
 fn two_readers_inside_at_the_announcement() {
-    model("two_readers_inside_at_the_announcement", 700, || {
+    testkit::watchdog(|| {
+        testkit::loom_model_with_preemptions(
+            "two_readers_inside_at_the_announcement",
+            12000,
+            3,
+            two_readers_inside,
+        )
+    });
+}
+
+fn two_readers_inside() {
+    {
         let s = Shared::new();
         let readers: Vec<_> = (0..2)
             .map(|_| {
@@ -107,5 +120,5 @@ fn two_readers_inside_at_the_announcement() {
         assert_eq!(s.lock.readers(), (0, false));
         assert_eq!(s.lock.sleepers(), (0, 0));
         assert_eq!(s.lock.semaphore_counts(), (0, 0), "a wake-up for nobody");
-    });
+    }
 }

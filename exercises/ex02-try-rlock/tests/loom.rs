@@ -54,7 +54,7 @@ fn model(name: &'static str, min: usize, f: fn()) {
 /// behind for the writer to wait for or to wake.
 #[test]
 fn try_rlock_and_a_writer() {
-    model("try_rlock_and_a_writer", 16, || {
+    model("try_rlock_and_a_writer", 12, || {
         let s = Shared::new();
         let writer = {
             let s = Arc::clone(&s);
@@ -103,5 +103,28 @@ fn a_failed_try_rlock_leaves_no_stray_wakeup() {
             (0, 0),
             "a wake-up was left on a semaphore for nobody"
         );
+    });
+}
+
+/// Two `try_rlock`s at once, and no writer: both must get the read lock.
+/// A compare-exchange that loses to the other reader has found a count
+/// that is still non-negative, so it must try again, not give up.
+#[test]
+fn two_try_rlocks_both_succeed() {
+    model("two_try_rlocks_both_succeed", 5, || {
+        let s = Shared::new();
+        let other = {
+            let s = Arc::clone(&s);
+            thread::spawn(move || s.lock.try_rlock())
+        };
+        let mine = s.lock.try_rlock();
+        let theirs = other.join().unwrap();
+        assert!(
+            mine && theirs,
+            "TryRLock failed with no writer, only another reader"
+        );
+        assert_eq!(s.lock.readers(), (2, false));
+        s.lock.runlock();
+        s.lock.runlock();
     });
 }

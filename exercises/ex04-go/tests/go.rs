@@ -147,6 +147,57 @@ fn go_counts_out_when_the_task_panics() {
 }
 
 #[test]
+fn go_scoped_counts_in_before_the_thread_starts() {
+    testkit::watchdog(|| {
+        for _ in 0..20 {
+            let wg = WaitGroup::new();
+            let gate = Barrier::new(2);
+            thread::scope(|s| {
+                go_scoped(&wg, s, || {
+                    gate.wait();
+                });
+                assert_eq!(
+                    wg.counter(),
+                    1,
+                    "go_scoped returned before the task was counted in: a wait now would not wait for it"
+                );
+                gate.wait();
+            });
+            assert_eq!(wg.counter(), 0, "the scoped task was not counted out");
+        }
+    });
+}
+
+#[test]
+fn wait_waits_for_a_running_scoped_task() {
+    testkit::watchdog(|| {
+        let wg = WaitGroup::new();
+        let gate = Barrier::new(2);
+        thread::scope(|s| {
+            go_scoped(&wg, s, || {
+                gate.wait();
+            });
+            let (tx, rx) = mpsc::channel();
+            let wg = &wg;
+            s.spawn(move || {
+                wg.wait();
+                let _ = tx.send(());
+            });
+            let early = rx.recv_timeout(Duration::from_millis(100)).is_ok();
+            gate.wait();
+            assert!(
+                !early,
+                "wait returned while the scoped task was still running"
+            );
+            assert!(
+                rx.recv_timeout(WAKE_UP).is_ok(),
+                "wait did not return after the scoped task ended"
+            );
+        });
+    });
+}
+
+#[test]
 fn go_scoped_counts_out_when_the_task_panics() {
     testkit::watchdog(|| {
         let wg = WaitGroup::new();

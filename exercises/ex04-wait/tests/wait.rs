@@ -113,12 +113,20 @@ fn tasks_on_threads() {
 
 #[test]
 fn negative_counter_panics_in_wait() {
-    let wg = WaitGroup::new();
-    let _ = catch_unwind(AssertUnwindSafe(|| wg.done()));
-    let p =
-        catch_unwind(AssertUnwindSafe(|| wg.wait())).expect_err("wait slept on a negative counter");
-    assert_eq!(
-        testkit::panic_message(&*p),
-        "sync: negative WaitGroup counter"
-    );
+    testkit::watchdog(|| {
+        let wg = Arc::new(WaitGroup::new());
+        let _ = catch_unwind(AssertUnwindSafe(|| wg.done()));
+        // On a helper thread: a wait that sleeps here would never wake.
+        let (tx, rx) = mpsc::channel();
+        let waiter = Arc::clone(&wg);
+        thread::spawn(move || {
+            let r = catch_unwind(AssertUnwindSafe(|| waiter.wait()));
+            let _ = tx.send(r.err().map(|p| testkit::panic_message(&*p)));
+        });
+        match rx.recv_timeout(WAKE_UP) {
+            Ok(Some(msg)) => assert_eq!(msg, "sync: negative WaitGroup counter"),
+            Ok(None) => panic!("wait returned normally on a negative counter"),
+            Err(_) => panic!("wait slept on a negative counter: nobody can ever wake it"),
+        }
+    });
 }
