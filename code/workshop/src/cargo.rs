@@ -350,7 +350,9 @@ pub fn run(exes: &[PathBuf], dir: &Path, opts: RunOptions) -> Result<Report> {
                     // Died inside a test, without libtest's verdict: an
                     // abort (Go's `fatal`, or a panic while unwinding, as
                     // loom's after it reports a deadlock) or a signal.
-                    let kind = match &log.message {
+                    // The first panic: what follows a death is unwinding.
+                    let first = log.panics.first().map(|(_, m, k)| (m.clone(), *k));
+                    let kind = match &first {
                         Some((_, kind)) if log.fatal.is_none() => *kind,
                         _ => Kind::Crash,
                     };
@@ -360,7 +362,7 @@ pub fn run(exes: &[PathBuf], dir: &Path, opts: RunOptions) -> Result<Report> {
                             .fatal
                             .clone()
                             .or_else(|| {
-                                log.message
+                                first
                                     .as_ref()
                                     .map(|(m, _)| format!("{m} (then the test process died)"))
                             })
@@ -512,10 +514,11 @@ pub struct TestLog {
     pub text: String,
     /// The test that has started and has no result yet.
     pub current: Option<String>,
-    /// Its first panic (or Miri) message, once seen.
-    message: Option<(String, Kind)>,
-    /// True after a `panicked at` line: the message is on the next one.
-    expect_message: bool,
+    /// Its panics so far: (thread, message, kind), in order. A Miri error
+    /// has the thread "".
+    panics: Vec<(String, String, Kind)>,
+    /// After a `panicked at` line, the thread whose message is on the next.
+    expect_message: Option<String>,
     /// A `fatal error: …` line (Go's `fatal`, which aborts).
     pub fatal: Option<String>,
     /// Failed tests, in order.
@@ -539,8 +542,8 @@ impl TestLog {
             && !name.contains(' ')
         {
             self.current = Some(name.to_owned());
-            self.message = None;
-            self.expect_message = false;
+            self.panics.clear();
+            self.expect_message = None;
             if !self.verdict(tail.trim()) && !tail.trim().is_empty() {
                 self.output(tail);
             }
@@ -562,32 +565,36 @@ impl TestLog {
             && self.current.is_none()
         {
             self.current = Some(name.to_owned());
-            self.message = None;
+            self.panics.clear();
         }
     }
 
     /// A line a test printed.
     fn output(&mut self, line: &str) {
         let trimmed = line.trim();
-        if self.expect_message {
+        if let Some(thread) = &self.expect_message {
             if trimmed.is_empty() || trimmed.starts_with("note: ") {
                 return;
             }
-            self.expect_message = false;
+            let thread = thread.clone();
+            self.expect_message = None;
             let kind = classify(trimmed);
-            self.note_message(trimmed, kind);
+            self.note_message(&thread, trimmed, kind);
             return;
         }
         // `thread 'NAME' panicked at FILE:LINE:COL:`, with ` (ID)` after the
         // name in newer Rusts. Since Rust 1.73 the message follows on the
         // next line; before, on this one, quoted, before the location.
-        if trimmed.starts_with("thread '") && trimmed.contains(" panicked at ") {
+        if let Some(rest) = trimmed.strip_prefix("thread '")
+            && trimmed.contains(" panicked at ")
+        {
+            let thread = rest.split_once('\'').map_or("", |(t, _)| t).to_owned();
             match trimmed.split_once(" panicked at '") {
                 Some((_, msg)) => {
                     let msg = msg.rsplit_once("', ").map_or(msg, |(m, _)| m);
-                    self.note_message(msg, classify(msg));
+                    self.note_message(&thread, msg, classify(msg));
                 }
-                None => self.expect_message = true,
+                None => self.expect_message = Some(thread),
             }
         } else if trimmed.starts_with("error: Undefined Behavior")
             || trimmed.starts_with("error: unsupported operation")
@@ -595,7 +602,7 @@ impl TestLog {
             || trimmed.starts_with("error: the evaluated program leaked memory")
             || trimmed.starts_with("error: deadlock")
         {
-            self.note_message(trimmed, Kind::Miri);
+            self.note_message("", trimmed, Kind::Miri);
             // Miri ends the whole process here, without libtest's verdict.
             if let Some(test) = self.current.clone() {
                 self.failures.push(Failure {
@@ -610,12 +617,33 @@ impl TestLog {
         }
     }
 
-    fn note_message(&mut self, msg: &str, kind: Kind) {
-        // A test's first panic is its cause; an `unwrap` of a thread's
-        // join that follows it only repeats that a thread panicked.
-        if self.message.is_none() {
-            self.message = Some((msg.to_owned(), kind));
+    fn note_message(&mut self, thread: &str, msg: &str, kind: Kind) {
+        self.panics.push((thread.to_owned(), msg.to_owned(), kind));
+    }
+
+    /// Why the current test failed, from its panics. A test fails by the
+    /// last panic on its own thread (named after the test, or the
+    /// watchdog's `NAME (watched)`): earlier ones may be panics the test
+    /// provoked and caught on purpose. Not counted: an `unwrap` of a
+    /// thread's join, which only repeats that another thread panicked, and
+    /// a panic during a panic's cleanup. Without such a panic (or for a
+    /// Miri error), the first panic of any thread is the cause.
+    fn cause(&self, test: &str) -> Option<(String, Kind)> {
+        if let Some((_, m, k)) = self.panics.iter().find(|(_, _, k)| *k == Kind::Miri) {
+            return Some((m.clone(), *k));
         }
+        let watched = format!("{test} (watched)");
+        let repeat = |m: &str| {
+            m.starts_with("called `Result::unwrap()` on an `Err` value")
+                || m.starts_with("panic in a destructor during cleanup")
+                || m.starts_with("panic in a function that cannot unwind")
+        };
+        self.panics
+            .iter()
+            .rev()
+            .find(|(t, m, _)| (t == test || *t == watched) && !repeat(m))
+            .or_else(|| self.panics.first())
+            .map(|(_, m, k)| (m.clone(), *k))
     }
 
     /// If `word` is libtest's verdict on the current test, records it.
@@ -629,8 +657,7 @@ impl TestLog {
         };
         if failed {
             let (message, kind) = self
-                .message
-                .take()
+                .cause(&test)
                 .unwrap_or_else(|| ("(no panic message)".to_owned(), Kind::Assertion));
             self.failures.push(Failure {
                 test,
@@ -638,8 +665,8 @@ impl TestLog {
                 kind,
             });
         }
-        self.message = None;
-        self.expect_message = false;
+        self.panics.clear();
+        self.expect_message = None;
         true
     }
 }
@@ -868,6 +895,37 @@ mod tests {
         );
         assert!(log.failures[1].message.starts_with("Causality violation"));
         assert!(log.first_real_failure());
+    }
+
+    #[test]
+    fn a_caught_panic_is_not_the_cause() {
+        // The test provokes a panic and catches it (on its own thread),
+        // a helper thread panics as expected, then the test's assertion
+        // fails: the verdict names the assertion.
+        let log = log_of(
+            "test misuse ... thread 'misuse (watched)' (7) panicked at src/state.rs:1:1:\n\
+             sync: negative WaitGroup counter\n\
+             thread '<unnamed>' (8) panicked at src/state.rs:2:2:\n\
+             sync: WaitGroup is reused before previous Wait has returned\n\
+             thread 'misuse (watched)' (7) panicked at tests/t.rs:3:3:\n\
+             only 0 of 2 waiters were released\n\
+             thread 'misuse' (6) panicked at tests/t.rs:4:4:\n\
+             called `Result::unwrap()` on an `Err` value: Any { .. }\n\
+             FAILED\n",
+        );
+        assert_eq!(log.failures[0].message, "only 0 of 2 waiters were released");
+    }
+
+    #[test]
+    fn a_helper_threads_panic_is_the_cause_when_the_test_only_unwraps() {
+        let log = log_of(
+            "test joins ... thread '<unnamed>' panicked at tests/t.rs:1:1:\n\
+             a value was lost\n\
+             thread 'joins' panicked at tests/t.rs:2:2:\n\
+             called `Result::unwrap()` on an `Err` value: Any { .. }\n\
+             FAILED\n",
+        );
+        assert_eq!(log.failures[0].message, "a value was lost");
     }
 
     #[test]
