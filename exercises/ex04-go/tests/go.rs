@@ -152,17 +152,21 @@ fn go_scoped_counts_in_before_the_thread_starts() {
         for _ in 0..20 {
             let wg = WaitGroup::new();
             let gate = Barrier::new(2);
-            thread::scope(|s| {
+            // The count is read inside the scope but judged after it: a
+            // failed assertion inside would wait for the task, which waits
+            // at the gate for us.
+            let seen = thread::scope(|s| {
                 go_scoped(&wg, s, || {
                     gate.wait();
                 });
-                assert_eq!(
-                    wg.counter(),
-                    1,
-                    "go_scoped returned before the task was counted in: a wait now would not wait for it"
-                );
+                let seen = wg.counter();
                 gate.wait();
+                seen
             });
+            assert_eq!(
+                seen, 1,
+                "go_scoped returned before the task was counted in: a wait now would not wait for it"
+            );
             assert_eq!(wg.counter(), 0, "the scoped task was not counted out");
         }
     });
