@@ -276,6 +276,7 @@ impl RawRwMutex {
     /// Readers holding or waiting for the lock, and whether a writer is
     /// pending or holds it (a snapshot, for tests and debugging).
     pub fn readers(&self) -> (i32, bool) {
+        // Relaxed: a snapshot for tests; nothing is read on the strength of it.
         let c = self.reader_count.load(Relaxed);
         if c < 0 {
             (c + RWMUTEX_MAX_READERS, true)
@@ -287,6 +288,7 @@ impl RawRwMutex {
     /// Go's `syscall_hasWaitingReaders`: a writer is pending or holds the
     /// lock, and readers wait behind it (a snapshot).
     pub fn has_waiting_readers(&self) -> bool {
+        // Relaxed: a snapshot, as Go's (which any change may outdate).
         let r = self.reader_count.load(Relaxed);
         r < 0 && r + RWMUTEX_MAX_READERS > 0
     }
@@ -296,6 +298,7 @@ impl RawRwMutex {
     /// to the thread it is for: a count left over is a wake-up for nobody,
     /// which the next thread to wait would take by mistake.
     pub fn semaphore_counts(&self) -> (u32, u32) {
+        // Relaxed: snapshots for tests, read after the threads are joined.
         (self.reader_sem.load(Relaxed), self.writer_sem.load(Relaxed))
     }
 

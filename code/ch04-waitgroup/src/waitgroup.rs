@@ -91,11 +91,13 @@ impl WaitGroup {
 
     /// The counter right now (a snapshot, for tests and debugging).
     pub fn counter(&self) -> i32 {
+        // Relaxed: a snapshot; nothing is read on the strength of it.
         state::counter(self.state.load(Relaxed))
     }
 
     /// The waiters counted in the word right now (a snapshot).
     pub fn waiters(&self) -> u32 {
+        // Relaxed: a snapshot, as above.
         state::waiters(self.state.load(Relaxed))
     }
 
@@ -112,6 +114,7 @@ impl WaitGroup {
     /// left over is a wake-up for nobody, which a later waiter would take
     /// by mistake.
     pub fn semaphore_count(&self) -> u32 {
+        // Relaxed: a snapshot for tests, read after the threads are joined.
         self.sema.load(Relaxed)
     }
 

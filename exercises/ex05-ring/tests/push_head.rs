@@ -69,7 +69,7 @@ fn full_and_empty_across_the_wrap() {
 }
 
 #[test]
-fn many_laps_across_the_wrap() {
+fn many_laps_across_the_wrap_at_both_ends() {
     testkit::watchdog(|| {
         let (p, c) = with_start(4, u32::MAX - 2);
         for i in 0..1_000u32 {
@@ -162,11 +162,12 @@ impl Drop for StopOnPanic {
     }
 }
 
-/// Go's `TestPoolDequeue` on a tight ring of 4, so that the producer keeps
+/// Go's `TestPoolDequeue`'s shape on a tight ring of 4 (the port itself is
+/// `test_pool_dequeue` in `tests/pop_tail.rs`), so that the producer keeps
 /// meeting slots that a thief has passed but not yet released: one
 /// producer, three thieves, every value taken exactly once.
 #[test]
-fn test_pool_dequeue() {
+fn a_tight_ring_takes_every_value_once() {
     testkit::watchdog(|| {
         let n = testkit::scale(20_000, 2_000_000, 40);
         let (p, c) = with_start::<usize>(4, NEAR_WRAP);
