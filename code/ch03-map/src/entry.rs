@@ -1,0 +1,275 @@
+//! `entry`: one key's slot, shared by the read snapshot and the dirty map.
+//!
+//! Its pointer `p` has three kinds of value (Go's comment on `entry.p`):
+//!
+//! * a boxed value: the key is present;
+//! * null (Go's `nil`): deleted, and either there is no dirty map or the dirty
+//!   map holds this same entry;
+//! * [`expunged`]: deleted, there is a dirty map, and this entry is not in it.
+//!
+//! Every transition is one atomic operation on `p`, so readers never lock.
+//! The ones into and out of `expunged` run only with the map's mutex held.
+
+use crate::reclaim::Reclaim;
+use crate::sync::atomic::{AtomicPtr, Ordering};
+use std::ptr;
+
+/// The marker's address. Nothing is ever read or written through it.
+static EXPUNGED: u8 = 0;
+
+/// Go's `expunged`: a pointer no box can have (a box of a non-zero-sized type
+/// is a heap address, and a zero-sized type's box is its alignment, a small
+/// number no static is placed at).
+#[inline]
+pub(crate) fn expunged<V>() -> *mut V {
+    ptr::addr_of!(EXPUNGED).cast_mut().cast()
+}
+
+/// Whether `p` is a value (neither null nor expunged) equal to `old`.
+///
+/// # Safety
+/// `p` was loaded from an entry through a guard that is still live.
+#[inline]
+pub(crate) unsafe fn holds<V: PartialEq>(p: *mut V, old: &V) -> bool {
+    if p.is_null() || p == expunged() {
+        return false;
+    }
+    // SAFETY: a boxed value, protected by the caller's guard.
+    unsafe { &*p == old }
+}
+
+pub(crate) struct Entry<V> {
+    p: AtomicPtr<V>,
+}
+
+/// What [`Entry::try_load_or_store`] found.
+pub(crate) enum LoadOrStore<'g, V> {
+    /// The entry held this value.
+    Loaded(&'g V),
+    /// The given value is now the entry's.
+    Stored(&'g V),
+}
+
+impl<V> Entry<V> {
+    /// Go's `newEntry`.
+    pub(crate) fn new(value: *mut V) -> Self {
+        Entry {
+            p: AtomicPtr::new(value),
+        }
+    }
+
+    /// Go's `entry.load`.
+    #[inline]
+    pub(crate) fn load<'g, R: Reclaim>(&'g self, guard: &'g R::Guard<'_>) -> Option<&'g V> {
+        // Acquire: pairs with the Release of whichever store, swap or CAS
+        // published this box, so its contents are visible (killed by the
+        // loom model `store_then_load_sees_the_value`).
+        let p = R::protect(guard, &self.p, Ordering::Acquire);
+        if p.is_null() || p == expunged() {
+            return None;
+        }
+        // SAFETY: a boxed value, protected by `guard` until it drops.
+        Some(unsafe { &*p })
+    }
+
+    /// Go's `entry.tryCompareAndSwap`: swaps in `new` if the entry holds a
+    /// value equal to `old` and is not expunged. On success returns the
+    /// replaced box, which the caller retires.
+    pub(crate) fn try_compare_and_swap<R: Reclaim>(
+        &self,
+        guard: &R::Guard<'_>,
+        old: &V,
+        new: V,
+    ) -> Option<*mut V>
+    where
+        V: PartialEq,
+    {
+        let mut p = R::protect(guard, &self.p, Ordering::Acquire);
+        // SAFETY: loaded through `guard`, which is live.
+        if !unsafe { holds(p, old) } {
+            return None;
+        }
+        // Box the new value only once the comparison has passed (Go copies
+        // the interface here for the same reason: no allocation on failure).
+        let nc = Box::into_raw(Box::new(new));
+        loop {
+            // Release: publishes `*nc` to the loads that will see it.
+            // Relaxed on failure: the loop reloads through `protect`.
+            if self
+                .p
+                .compare_exchange(p, nc, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(p);
+            }
+            p = R::protect(guard, &self.p, Ordering::Acquire);
+            // SAFETY: loaded through `guard`, which is live.
+            if !unsafe { holds(p, old) } {
+                // SAFETY: `nc` was never published.
+                drop(unsafe { Box::from_raw(nc) });
+                return None;
+            }
+        }
+    }
+
+    /// Go's `entry.unexpungeLocked`: turns `expunged` back into null. If it
+    /// was expunged, the caller must add the entry to the dirty map before it
+    /// unlocks.
+    pub(crate) fn unexpunge_locked(&self) -> bool {
+        // Relaxed: the map's mutex orders this against `try_expunge_locked`,
+        // and the null it stores publishes nothing.
+        self.p
+            .compare_exchange(expunged(), ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Go's `entry.swapLocked`: stores `value` unconditionally. The entry
+    /// must not be expunged. Returns the previous box (or null), which the
+    /// caller retires.
+    pub(crate) fn swap_locked(&self, value: *mut V) -> *mut V {
+        // AcqRel: Release publishes `*value`; Acquire makes the previous box's
+        // contents visible, because the caller reads it to return it.
+        self.p.swap(value, Ordering::AcqRel)
+    }
+
+    /// Go's `entry.tryLoadOrStore`: if the entry is not expunged, loads its
+    /// value or, if it is deleted, stores `value`. If it is expunged, hands
+    /// `value` back untouched.
+    pub(crate) fn try_load_or_store<'g, R: Reclaim>(
+        &'g self,
+        guard: &'g R::Guard<'_>,
+        value: V,
+    ) -> Result<LoadOrStore<'g, V>, V> {
+        let p = R::protect(guard, &self.p, Ordering::Acquire);
+        if p == expunged() {
+            return Err(value);
+        }
+        if !p.is_null() {
+            // SAFETY: a boxed value protected by `guard`.
+            return Ok(LoadOrStore::Loaded(unsafe { &*p }));
+        }
+        // Only a deleted entry gets the new value, so box it only now.
+        let ic = Box::into_raw(Box::new(value));
+        loop {
+            // Release: publishes `*ic`. Relaxed on failure: reloaded below.
+            if self
+                .p
+                .compare_exchange(ptr::null_mut(), ic, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                // SAFETY: our box; a thread that replaces it retires it, and
+                // `guard` holds it back.
+                return Ok(LoadOrStore::Stored(unsafe { &*ic }));
+            }
+            let p = R::protect(guard, &self.p, Ordering::Acquire);
+            if p == expunged() {
+                // SAFETY: `ic` was never published.
+                return Err(*unsafe { Box::from_raw(ic) });
+            }
+            if !p.is_null() {
+                // SAFETY: as above: never published.
+                drop(unsafe { Box::from_raw(ic) });
+                // SAFETY: a boxed value protected by `guard`.
+                return Ok(LoadOrStore::Loaded(unsafe { &*p }));
+            }
+        }
+    }
+
+    /// The pointer itself, protected: `CompareAndDelete` compares through it.
+    #[inline]
+    pub(crate) fn load_ptr<R: Reclaim>(&self, guard: &R::Guard<'_>) -> *mut V {
+        // Acquire: as in `load`; the caller dereferences it.
+        R::protect(guard, &self.p, Ordering::Acquire)
+    }
+
+    /// Deletes the entry if it still holds `p`.
+    #[inline]
+    pub(crate) fn cas_to_null(&self, p: *mut V) -> bool {
+        // Relaxed: null publishes nothing, and `p` was acquired by the load.
+        self.p
+            .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Go's `entry.delete`: returns the box it removed, which the caller
+    /// retires, or `None` if the entry was already deleted.
+    pub(crate) fn delete<R: Reclaim>(&self, guard: &R::Guard<'_>) -> Option<*mut V> {
+        loop {
+            let p = R::protect(guard, &self.p, Ordering::Acquire);
+            if p.is_null() || p == expunged() {
+                return None;
+            }
+            // Relaxed: null publishes nothing, and `p` was acquired above.
+            if self
+                .p
+                .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Some(p);
+            }
+        }
+    }
+
+    /// Go's `entry.trySwap`: stores `value` unless the entry is expunged.
+    /// Returns the previous box (or null), or hands `value` back.
+    pub(crate) fn try_swap<R: Reclaim>(
+        &self,
+        guard: &R::Guard<'_>,
+        value: *mut V,
+    ) -> Result<*mut V, *mut V> {
+        loop {
+            let p = R::protect(guard, &self.p, Ordering::Acquire);
+            if p == expunged() {
+                return Err(value);
+            }
+            // Release: publishes `*value`. The previous box was acquired by
+            // the load above.
+            if self
+                .p
+                .compare_exchange(p, value, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(p);
+            }
+        }
+    }
+
+    /// Go's `entry.tryExpungeLocked`: marks a deleted entry `expunged` as the
+    /// dirty map is built without it. Returns whether it is expunged.
+    pub(crate) fn try_expunge_locked(&self) -> bool {
+        // Relaxed throughout: only the pointer's identity is compared, and
+        // the map's mutex orders this against `unexpunge_locked`.
+        let mut p = self.p.load(Ordering::Relaxed);
+        while p.is_null() {
+            match self.p.compare_exchange(
+                ptr::null_mut(),
+                expunged(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => p = now,
+            }
+        }
+        p == expunged()
+    }
+
+    /// Undoes `try_expunge_locked` when building the dirty map unwinds.
+    pub(crate) fn restore_expunged_locked(&self) {
+        self.unexpunge_locked();
+    }
+}
+
+impl<V> Drop for Entry<V> {
+    fn drop(&mut self) {
+        // Relaxed: the last `Arc` to the entry is gone, and `Arc`'s drop
+        // synchronised with every earlier owner.
+        let p = self.p.load(Ordering::Relaxed);
+        if !p.is_null() && p != expunged() {
+            // SAFETY: the entry owned this box, and nobody can reach the
+            // entry any more: readers that reach it through a snapshot keep
+            // that snapshot (and so its `Arc`) alive with their guard.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
