@@ -54,6 +54,32 @@ fn go_benchmarks(krate: &str) -> &'static [&'static str] {
             "WaitGroupWaitWork",
             "WaitGroupActuallyWait",
         ],
+        "ch03-map" => &[
+            "LoadMostlyHits",
+            "LoadMostlyMisses",
+            "LoadOrStoreBalanced",
+            "LoadOrStoreUnique",
+            "LoadOrStoreCollision",
+            "LoadAndDeleteBalanced",
+            "LoadAndDeleteUnique",
+            "LoadAndDeleteCollision",
+            "Range",
+            "AdversarialAlloc",
+            "AdversarialDelete",
+            "DeleteCollision",
+            "SwapCollision",
+            "SwapMostlyHits",
+            "SwapMostlyMisses",
+            "CompareAndSwapCollision",
+            "CompareAndSwapNoExistingKey",
+            "CompareAndSwapValueNotEqual",
+            "CompareAndSwapMostlyHits",
+            "CompareAndSwapMostlyMisses",
+            "CompareAndDeleteCollision",
+            "CompareAndDeleteMostlyHits",
+            "CompareAndDeleteMostlyMisses",
+            "Clear",
+        ],
         "ch05-pool" => &["Pool", "PoolOverflow", "PoolStarvation"],
         _ => &[],
     }
@@ -276,26 +302,42 @@ fn go_results(goroot: &Path, names: &[&str], threads: &str, quick: bool) -> Resu
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        // `BenchmarkPool-2   123456   9.53 ns/op`; at -cpu 1 Go prints no `-1`.
-        let mut parts = line.split_whitespace();
-        let (Some(name), Some(_n), Some(ns), Some("ns/op")) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let Some(name) = name.strip_prefix("Benchmark") else {
-            continue;
-        };
-        let (group, threads) = match name.rsplit_once('-') {
-            Some((g, t)) if t.parse::<u64>().is_ok() => (g, t.parse::<u64>().ok()),
-            _ => (name, Some(1)),
-        };
-        let Ok(ns) = ns.parse::<f64>() else { continue };
-        rows.push(json!({ "group": group, "peer": "Go sync", "threads": threads, "ns": ns }));
+    Ok(text.lines().filter_map(go_row).collect())
+}
+
+/// One result line of `go test -bench`, or `None` for any other line.
+fn go_row(line: &str) -> Option<Value> {
+    // `BenchmarkPool-2   123456   9.53 ns/op`; at -cpu 1 Go prints no `-1`.
+    let mut parts = line.split_whitespace();
+    let (Some(name), Some(_n), Some(ns), Some("ns/op")) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let name = name.strip_prefix("Benchmark")?;
+    let (name, threads) = match name.rsplit_once('-') {
+        Some((g, t)) if t.parse::<u64>().is_ok() => (g, t.parse::<u64>().ok()),
+        _ => (name, Some(1)),
+    };
+    let ns = ns.parse::<f64>().ok()?;
+    let (group, peer) = go_peer(name);
+    Some(json!({ "group": group, "peer": peer, "threads": threads, "ns": ns }))
+}
+
+/// A Go benchmark's group and peer. Most of Go's are one benchmark per
+/// name, `Go sync`; the map's run one sub-benchmark per implementation,
+/// named by its type (`LoadMostlyHits/*sync.Map`,
+/// `LoadMostlyHits/*sync_test.RWMutexMap`), which becomes the peer:
+/// `Go sync.Map`, `Go RWMutexMap`, `Go DeepCopyMap`.
+fn go_peer(name: &str) -> (&str, String) {
+    match name.split_once('/') {
+        Some((group, sub)) => {
+            let ty = sub.trim_start_matches('*');
+            let ty = ty.strip_prefix("sync_test.").unwrap_or(ty);
+            (group, format!("Go {ty}"))
+        }
+        None => (name, "Go sync".to_owned()),
     }
-    Ok(rows)
 }
 
 fn human(ns: f64) -> String {
@@ -338,6 +380,8 @@ struct Target {
     ours: String,
     other: String,
     ratio: f64,
+    /// Judge only at this thread count (`threads = 2`); every count if unset.
+    threads: Option<u64>,
 }
 
 fn read_targets(dir: &Path) -> Result<Vec<Target>> {
@@ -366,6 +410,10 @@ fn read_targets(dir: &Path) -> Result<Vec<Target>> {
             ours: get("ours"),
             other: get("other"),
             ratio: v.get("ratio").and_then(|x| x.as_float()).unwrap_or(1.0),
+            threads: v
+                .get("threads")
+                .and_then(|x| x.as_integer())
+                .and_then(|n| u64::try_from(n).ok()),
         });
     }
     Ok(out)
@@ -400,6 +448,9 @@ fn render_targets(s: &mut String, tables: &Table, targets: &[Target]) {
             continue;
         };
         for (threads, ours) in a {
+            if t.threads.is_some_and(|only| only != *threads) {
+                continue;
+            }
             let Some(other) = b.get(threads) else {
                 continue;
             };
@@ -604,4 +655,39 @@ pub fn check_results(root: &Path) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_rows_name_their_peer() {
+        let row =
+            |l| go_row(l).map(|r| (r["group"].clone(), r["peer"].clone(), r["threads"].clone()));
+        assert_eq!(
+            row("BenchmarkPool-2   123456   9.53 ns/op"),
+            Some((json!("Pool"), json!("Go sync"), json!(2)))
+        );
+        assert_eq!(
+            row("BenchmarkPool   123456   9.53 ns/op"),
+            Some((json!("Pool"), json!("Go sync"), json!(1)))
+        );
+        assert_eq!(
+            row("BenchmarkLoadMostlyHits/*sync.Map-2  	 1000000	         5.10 ns/op"),
+            Some((json!("LoadMostlyHits"), json!("Go sync.Map"), json!(2)))
+        );
+        assert_eq!(
+            row("BenchmarkLoadMostlyHits/*sync_test.RWMutexMap  	 1000000	  25.1 ns/op	 0 B/op"),
+            Some((json!("LoadMostlyHits"), json!("Go RWMutexMap"), json!(1)))
+        );
+        assert_eq!(
+            row("BenchmarkLoadOrStoreUnique/*sync_test.DeepCopyMap"),
+            None
+        );
+        assert_eq!(
+            row("--- SKIP: BenchmarkLoadOrStoreUnique/*sync_test.DeepCopyMap"),
+            None
+        );
+    }
 }
