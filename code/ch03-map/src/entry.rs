@@ -14,6 +14,7 @@ use crate::reclaim::Reclaim;
 use crate::sync::atomic::{AtomicPtr, Ordering};
 use std::ptr;
 
+// ANCHOR: expunged
 /// The marker's address. Nothing is ever read or written through it.
 static EXPUNGED: u8 = 0;
 
@@ -24,6 +25,7 @@ static EXPUNGED: u8 = 0;
 pub(crate) fn expunged<V>() -> *mut V {
     ptr::addr_of!(EXPUNGED).cast_mut().cast()
 }
+// ANCHOR_END: expunged
 
 /// Whether `p` is a value (neither null nor expunged) equal to `old`.
 ///
@@ -119,7 +121,12 @@ impl<V> Entry<V> {
         // Relaxed: the map's mutex orders this against `try_expunge_locked`,
         // and the null it stores publishes nothing.
         self.p
-            .compare_exchange(expunged(), ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(
+                expunged(),
+                ptr::null_mut(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
             .is_ok()
     }
 
@@ -185,9 +192,12 @@ impl<V> Entry<V> {
     /// Deletes the entry if it still holds `p`.
     #[inline]
     pub(crate) fn cas_to_null(&self, p: *mut V) -> bool {
-        // Relaxed: null publishes nothing, and `p` was acquired by the load.
+        // Release: a successful CompareAndDelete is a write, which Go's
+        // contract has synchronize before any read that sees the key gone
+        // (loom model `delete_synchronizes_with_a_load_that_misses`).
+        // Relaxed on failure: nothing was written.
         self.p
-            .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(p, ptr::null_mut(), Ordering::Release, Ordering::Relaxed)
             .is_ok()
     }
 
@@ -199,10 +209,12 @@ impl<V> Entry<V> {
             if p.is_null() || p == expunged() {
                 return None;
             }
-            // Relaxed: null publishes nothing, and `p` was acquired above.
+            // Release: Delete is a write, and synchronizes before any read
+            // that sees the key gone, as in `cas_to_null`. Relaxed on
+            // failure: the loop reloads through `protect`.
             if self
                 .p
-                .compare_exchange(p, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange(p, ptr::null_mut(), Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {
                 return Some(p);
@@ -260,6 +272,7 @@ impl<V> Entry<V> {
     }
 }
 
+// ANCHOR: entry_drop
 impl<V> Drop for Entry<V> {
     fn drop(&mut self) {
         // Relaxed: the last `Arc` to the entry is gone, and `Arc`'s drop
@@ -273,3 +286,4 @@ impl<V> Drop for Entry<V> {
         }
     }
 }
+// ANCHOR_END: entry_drop

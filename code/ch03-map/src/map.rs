@@ -14,7 +14,13 @@ use std::ptr;
 
 /// The hash every table in the map uses (and the benchmarks give the peers):
 /// `foldhash`, seeded per map, like Go's per-map hash seed.
+#[cfg(not(loom))]
 pub type Hasher = foldhash::fast::RandomState;
+/// Under loom, `foldhash` with a fixed seed: a model must take the same steps
+/// in every execution, and a random seed changes the tables' iteration order
+/// (so the order of `dirty_locked`'s expunges, `range`'s loads and drops).
+#[cfg(loom)]
+pub type Hasher = foldhash::fast::FixedState;
 
 type Table<K, V> = HashMap<K, Arc<Entry<V>>, Hasher>;
 
@@ -84,7 +90,8 @@ unsafe impl<K: Send, V: Send, R: Reclaim> Send for Map<K, V, R> {}
 unsafe impl<K: Send + Sync, V: Send + Sync, R: Reclaim> Sync for Map<K, V, R> {}
 
 impl<K, V> Map<K, V> {
-    /// An empty map. Allocates nothing until the first store.
+    /// An empty map, with no table until the first store. (Its reclamation
+    /// scheme, `seize`'s collector, allocates its per-thread slots here.)
     pub fn new() -> Self {
         Self::with_reclaim(DefaultReclaim::default())
     }
@@ -304,11 +311,16 @@ where
                 self.dirty_locked(&mut d, &read);
                 self.store_read(&d, read.ptr, true);
             }
-            held = Arc::new(Entry::new(Owned::new(value).publish()));
+            let stored = Owned::new(value).publish();
+            held = Arc::new(Entry::new(stored));
             dirty_of(&mut d).insert(key, Arc::clone(&held));
             drop(d);
-            let stored = held.load::<R>(&guard);
-            return (stored.expect("a new entry holds its value").clone(), false);
+            // Our own box, as Go returns `value`: once `mu` is released the
+            // entry may hold another store's value, or none after a delete.
+            // SAFETY: while the box is the entry's, `held` keeps the entry
+            // (so the box) alive, even past a `clear`; a thread that takes
+            // it out of the entry retires it, and `guard` holds it back.
+            return (unsafe { &*stored }.clone(), false);
         };
         // Not expunged now (we hold `mu`), so this cannot hand `value` back.
         let found = e.try_load_or_store::<R>(&guard, value);

@@ -26,6 +26,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
+// ANCHOR: trait
 /// A memory-reclamation scheme for the map's snapshots and values.
 ///
 /// Sealed: the map's soundness rests on each implementation's promise that a
@@ -51,6 +52,7 @@ pub trait Reclaim: sealed::Sealed + Send + Sync {
     /// load it. The caller does not use it after this call.
     unsafe fn retire<T: Send>(&self, guard: &Self::Guard<'_>, ptr: *mut T);
 }
+// ANCHOR_END: trait
 
 /// The default scheme: a `seize` collector owned by the map.
 ///
