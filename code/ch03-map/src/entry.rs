@@ -46,8 +46,9 @@ pub(crate) struct Entry<V> {
 
 /// What [`Entry::try_load_or_store`] found.
 pub(crate) enum LoadOrStore<'g, V> {
-    /// The entry held this value.
-    Loaded(&'g V),
+    /// The entry held this value; the one offered comes back unused, for the
+    /// caller to drop after it unlocks (dropping runs user code).
+    Loaded(&'g V, V),
     /// The given value is now the entry's.
     Stored(&'g V),
 }
@@ -153,7 +154,7 @@ impl<V> Entry<V> {
         }
         if !p.is_null() {
             // SAFETY: a boxed value protected by `guard`.
-            return Ok(LoadOrStore::Loaded(unsafe { &*p }));
+            return Ok(LoadOrStore::Loaded(unsafe { &*p }, value));
         }
         // Only a deleted entry gets the new value, so box it only now.
         let ic = Box::into_raw(Box::new(value));
@@ -175,9 +176,9 @@ impl<V> Entry<V> {
             }
             if !p.is_null() {
                 // SAFETY: as above: never published.
-                drop(unsafe { Box::from_raw(ic) });
+                let unused = *unsafe { Box::from_raw(ic) };
                 // SAFETY: a boxed value protected by `guard`.
-                return Ok(LoadOrStore::Loaded(unsafe { &*p }));
+                return Ok(LoadOrStore::Loaded(unsafe { &*p }, unused));
             }
         }
     }

@@ -232,11 +232,36 @@ where
         if previous.is_null() {
             return None;
         }
-        // SAFETY: unlinked by `swap_in` and not yet retired, so still ours.
-        let value = unsafe { &*previous }.clone();
-        // SAFETY: as above.
-        unsafe { self.reclaim.retire(&guard, previous) };
-        Some(value)
+        Some(self.clone_then_retire(&guard, previous))
+    }
+
+    /// Clones the value in a box this thread has just unlinked, then retires
+    /// the box, also when the clone panics (or the box would leak).
+    fn clone_then_retire(&self, guard: &R::Guard<'_>, p: *mut V) -> V
+    where
+        V: Clone,
+    {
+        struct RetireOnDrop<'a, 'g, K, V: Send, R: Reclaim + 'g> {
+            map: &'a Map<K, V, R>,
+            guard: &'a R::Guard<'g>,
+            p: *mut V,
+        }
+        impl<'g, K, V: Send, R: Reclaim + 'g> Drop for RetireOnDrop<'_, 'g, K, V, R> {
+            fn drop(&mut self) {
+                // SAFETY: unlinked by the caller's operation, retired once,
+                // here, after the clone has read it.
+                unsafe { self.map.reclaim.retire(self.guard, self.p) };
+            }
+        }
+        let retire = RetireOnDrop {
+            map: self,
+            guard,
+            p,
+        };
+        // SAFETY: unlinked and not yet retired, so still valid.
+        let value = unsafe { &*retire.p }.clone();
+        drop(retire);
+        value
     }
 
     // ANCHOR: swap
@@ -284,7 +309,7 @@ where
         V: Clone,
     {
         let guard = self.reclaim.enter();
-        // Avoid locking if it's a clean hit.
+        // A key in the snapshot needs no lock.
         let read = self.load_read_only(&guard);
         let mut value = value;
         if let Some(e) = read.m.and_then(|m| m.get(&key)) {
@@ -341,11 +366,7 @@ where
     {
         let guard = self.reclaim.enter();
         let p = self.delete_in(&guard, key)?;
-        // SAFETY: unlinked by `delete_in`, not yet retired.
-        let value = unsafe { &*p }.clone();
-        // SAFETY: as above.
-        unsafe { self.reclaim.retire(&guard, p) };
-        Some(value)
+        Some(self.clone_then_retire(&guard, p))
     }
 
     /// Go's `Delete`.
@@ -369,18 +390,19 @@ where
     {
         let mut read = self.load_read_only(guard);
         let mut e = read.m.and_then(|m| m.get(key)).map(|e| &**e);
-        let held: Option<Arc<Entry<V>>>;
+        let held: Option<(K, Arc<Entry<V>>)>;
         if e.is_none() && read.amended {
             let mut d = self.mu.lock();
             read = self.load_read_only(guard);
             e = read.m.and_then(|m| m.get(key)).map(|e| &**e);
             if e.is_none() && read.amended {
-                // Removed from the table, so ours: it is dropped after `mu`
-                // is released, because dropping may run a value's `Drop`.
-                held = d.dirty.as_mut().and_then(|t| t.remove(key));
+                // Removed from the table, key and entry, so ours: both are
+                // dropped after `mu` is released, because dropping a key or
+                // a value runs user code.
+                held = d.dirty.as_mut().and_then(|t| t.remove_entry(key));
                 self.miss_locked(guard, &mut d);
                 drop(d);
-                e = held.as_deref();
+                e = held.as_ref().map(|(_, e)| &**e);
             }
         }
         e?.delete::<R>(guard)
@@ -404,7 +426,7 @@ where
         let held: Option<Arc<Entry<V>>>;
         if e.is_none() {
             if !read.amended {
-                // No existing value for the key.
+                // Not in a complete snapshot: the key is absent.
                 return false;
             }
             let mut d = self.mu.lock();
@@ -586,7 +608,7 @@ impl<K, V> Drop for UnexpungeOnUnwind<'_, K, V> {
 impl<'g, V: Clone> LoadOrStore<'g, V> {
     fn cloned(self) -> (V, bool) {
         match self {
-            LoadOrStore::Loaded(v) => (v.clone(), true),
+            LoadOrStore::Loaded(v, _unused) => (v.clone(), true),
             LoadOrStore::Stored(v) => (v.clone(), false),
         }
     }

@@ -18,7 +18,7 @@
 //! the map drops. [`Epoch`] is `crossbeam-epoch`'s global collector, measured
 //! against it in the chapter's results. [`AtMapDrop`] frees nothing before the
 //! map drops; it is the scheme under loom (whose atomics the two crates do not
-//! use) and a bound for what reclamation costs.
+//! use).
 
 use crate::sync::atomic::{AtomicPtr, Ordering};
 

@@ -430,8 +430,8 @@ fn issue_40999<R: Reclaim>(m: Map<FinalizedKey, (), R>) {
 }
 
 /// Port of `TestIssue40999`: keys that are stored and deleted are freed
-/// (Go's issue 40999: `Delete` did not count misses, so a dirty map that
-/// never got promoted kept every deleted key). Go waits for a finalizer to
+/// (Go's issue 40999: Go 1.15's `LoadAndDelete` did not remove a key that
+/// only the dirty map held, so it was never freed). Go waits for a finalizer to
 /// run; here each key counts its drops, on every reclamation scheme
 /// ([`TestIssue40999`](https://github.com/golang/go/blob/go1.23.5/src/sync/map_test.go#L209)).
 #[test]

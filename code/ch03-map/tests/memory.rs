@@ -570,7 +570,6 @@ fn a_value_clone_that_panics_leaves_the_map_usable() {
 /// they took out of the map before they retire it; a panic there must not
 /// lose it (a leak).
 #[test]
-#[ignore = "known bug, issue 12: user code runs under mu or leaks on a panicking Clone; see the session note"]
 fn a_value_clone_that_panics_leaks_nothing() {
     testkit::watchdog(|| {
         for scheme in SCHEMES {
@@ -748,7 +747,7 @@ fn tls_destructor_child() {
 /// the whole process.
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot start processes")]
-#[ignore = "known bug, issue 12: user code runs under mu or leaks on a panicking Clone; see the session note"]
+#[ignore = "known gap (issue 12): seize's own thread-locals are gone when this destructor runs, and the map panics there"]
 fn the_default_map_works_from_a_thread_local_destructor_registered_first() {
     testkit::watchdog(|| {
         let out = std::process::Command::new(std::env::current_exe().unwrap())

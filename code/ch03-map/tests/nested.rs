@@ -283,7 +283,6 @@ impl Drop for DropHook {
 /// `store` replaces (and retires) one; `clear` and `delete` drop some.
 /// Catches a value dropped while the mutex is held.
 #[test]
-#[ignore = "known bug, issue 12: user code runs under mu or leaks on a panicking Clone; see the session note"]
 fn value_drop_may_call_the_map() {
     watchdog(|| {
         let m = &*DROP_HOOK;
@@ -360,7 +359,6 @@ impl Drop for KeyDropHook {
 /// `Eq` and `Clone` do run under the mutex, by necessity: the dirty map is
 /// a table of keys. They must not call the map.)
 #[test]
-#[ignore = "known bug, issue 12: user code runs under mu or leaks on a panicking Clone; see the session note"]
 fn key_drop_may_call_the_map() {
     watchdog(|| {
         let m = &*KEY_DROP_HOOK;
