@@ -179,9 +179,11 @@ fn matches_a_hash_map() {
                 _ => assert_eq!(m.load(&k), model.get(&k).copied(), "load({k}) at step {i}"),
             }
         }
+        // About one step in ten deletes by comparison; demand one in fifty,
+        // at every scale (Miri runs 300 steps).
         assert!(
-            deleted > 100,
-            "the run should delete often, not {deleted} times"
+            deleted > steps / 50,
+            "the run should delete often, not {deleted} times in {steps} steps"
         );
         let mut seen = HashMap::new();
         m.range(|k, v| {
