@@ -87,6 +87,7 @@ impl<V> Entry<V> {
     where
         V: PartialEq,
     {
+        // Acquire: pairs with the Release that published the box, as in `load`.
         let mut p = R::protect(guard, &self.p, Ordering::Acquire);
         // SAFETY: loaded through `guard`, which is live.
         if !unsafe { holds(p, old) } {
@@ -105,6 +106,7 @@ impl<V> Entry<V> {
             {
                 return Some(p);
             }
+            // Acquire: pairs with the Release that published the box, as in `load`.
             p = R::protect(guard, &self.p, Ordering::Acquire);
             // SAFETY: loaded through `guard`, which is live.
             if !unsafe { holds(p, old) } {
@@ -148,6 +150,7 @@ impl<V> Entry<V> {
         guard: &'g R::Guard<'_>,
         value: V,
     ) -> Result<LoadOrStore<'g, V>, V> {
+        // Acquire: pairs with the Release that published the box, as in `load`.
         let p = R::protect(guard, &self.p, Ordering::Acquire);
         if p == expunged() {
             return Err(value);
@@ -169,6 +172,7 @@ impl<V> Entry<V> {
                 // `guard` holds it back.
                 return Ok(LoadOrStore::Stored(unsafe { &*ic }));
             }
+            // Acquire: pairs with the Release that published the box, as in `load`.
             let p = R::protect(guard, &self.p, Ordering::Acquire);
             if p == expunged() {
                 // SAFETY: `ic` was never published.
@@ -206,6 +210,7 @@ impl<V> Entry<V> {
     /// retires, or `None` if the entry was already deleted.
     pub(crate) fn delete<R: Reclaim>(&self, guard: &R::Guard<'_>) -> Option<*mut V> {
         loop {
+            // Acquire: pairs with the Release that published the box, as in `load`.
             let p = R::protect(guard, &self.p, Ordering::Acquire);
             if p.is_null() || p == expunged() {
                 return None;
@@ -231,6 +236,7 @@ impl<V> Entry<V> {
         value: *mut V,
     ) -> Result<*mut V, *mut V> {
         loop {
+            // Acquire: pairs with the Release that published the box, as in `load`.
             let p = R::protect(guard, &self.p, Ordering::Acquire);
             if p == expunged() {
                 return Err(value);
