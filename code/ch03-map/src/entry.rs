@@ -7,8 +7,11 @@
 //!   map holds this same entry;
 //! * [`expunged`]: deleted, there is a dirty map, and this entry is not in it.
 //!
-//! Every transition is one atomic operation on `p`, so readers never lock.
-//! The ones into and out of `expunged` run only with the map's mutex held.
+//! Reading `p` is a plain atomic load and changes nothing. Each change of
+//! state is one successful read-modify-write on `p`: a compare-and-swap
+//! loop, which needs no lock, or, for a holder of the map's mutex, the
+//! unconditional swap of `Entry::swap_locked`. Expunging and unexpunging
+//! are compare-and-swaps too, and they run only with the mutex held.
 
 use crate::reclaim::Reclaim;
 use crate::sync::atomic::{AtomicPtr, Ordering};
@@ -75,9 +78,9 @@ impl<V> Entry<V> {
         Some(unsafe { &*p })
     }
 
-    /// Go's `entry.tryCompareAndSwap`: swaps in `new` if the entry holds a
-    /// value equal to `old` and is not expunged. On success returns the
-    /// replaced box, which the caller retires.
+    /// Go's `entry.tryCompareAndSwap`. Succeeds only on a present value that
+    /// equals `old` (null and expunged both fail), and then returns the box
+    /// it replaced, for the caller to retire.
     pub(crate) fn try_compare_and_swap<R: Reclaim>(
         &self,
         guard: &R::Guard<'_>,
@@ -93,8 +96,8 @@ impl<V> Entry<V> {
         if !unsafe { holds(p, old) } {
             return None;
         }
-        // Box the new value only once the comparison has passed (Go copies
-        // the interface here for the same reason: no allocation on failure).
+        // A failed comparison must cost no allocation, so `new` is boxed
+        // only now (Go arranges the same with a copy at this point).
         let nc = Box::into_raw(Box::new(new));
         loop {
             // Release: publishes `*nc` to the loads that will see it.
@@ -117,9 +120,10 @@ impl<V> Entry<V> {
         }
     }
 
-    /// Go's `entry.unexpungeLocked`: turns `expunged` back into null. If it
-    /// was expunged, the caller must add the entry to the dirty map before it
-    /// unlocks.
+    /// Go's `entry.unexpungeLocked`: `expunged` becomes null; returns whether
+    /// that happened. Null promises that the dirty map holds the entry (or
+    /// that there is none), so on `true` the caller inserts it there while
+    /// it still holds the mutex.
     pub(crate) fn unexpunge_locked(&self) -> bool {
         // Relaxed: the map's mutex orders this against `try_expunge_locked`,
         // and the null it stores publishes nothing.
@@ -133,18 +137,20 @@ impl<V> Entry<V> {
             .is_ok()
     }
 
-    /// Go's `entry.swapLocked`: stores `value` unconditionally. The entry
-    /// must not be expunged. Returns the previous box (or null), which the
-    /// caller retires.
+    /// Go's `entry.swapLocked`: one plain swap, no retry loop. The caller
+    /// holds the mutex and has ruled out `expunged` (it found the entry in
+    /// the dirty map, or `unexpunge_locked` ran first). Expunging takes the
+    /// mutex, so that stays true during the swap. Returns the old box (or
+    /// null) to retire.
     pub(crate) fn swap_locked(&self, value: *mut V) -> *mut V {
         // AcqRel: Release publishes `*value`; Acquire makes the previous box's
         // contents visible, because the caller reads it to return it.
         self.p.swap(value, Ordering::AcqRel)
     }
 
-    /// Go's `entry.tryLoadOrStore`: if the entry is not expunged, loads its
-    /// value or, if it is deleted, stores `value`. If it is expunged, hands
-    /// `value` back untouched.
+    /// Go's `entry.tryLoadOrStore`. A present value is returned, with
+    /// `value` unused; a null entry takes `value`; an expunged one gives
+    /// `value` back (`Err`), for the caller's locked path.
     pub(crate) fn try_load_or_store<'g, R: Reclaim>(
         &'g self,
         guard: &'g R::Guard<'_>,
@@ -228,8 +234,9 @@ impl<V> Entry<V> {
         }
     }
 
-    /// Go's `entry.trySwap`: stores `value` unless the entry is expunged.
-    /// Returns the previous box (or null), or hands `value` back.
+    /// Go's `entry.trySwap`: the lock-free store. Installs `value` over a
+    /// present or null entry and returns the old box (or null); an expunged
+    /// entry is left alone and `value` comes back (`Err`).
     pub(crate) fn try_swap<R: Reclaim>(
         &self,
         guard: &R::Guard<'_>,

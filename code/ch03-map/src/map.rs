@@ -34,17 +34,19 @@ pub type DefaultReclaim = crate::reclaim::Seize;
 pub type DefaultReclaim = AtMapDrop;
 
 // ANCHOR: fields
-/// A concurrent map for two workloads: keys written once and read many
-/// times, and threads that work on disjoint sets of keys.
+/// A concurrent map tuned for grow-only caches and for threads that each
+/// keep to their own keys.
 ///
 /// Go's [`sync.Map`](https://github.com/golang/go/blob/go1.23.5/src/sync/map.go#L38),
-/// with the same fields. Loads of keys in the read snapshot take no lock and
-/// write no shared memory; everything else may lock `mu`.
+/// with the same fields. A load that the snapshot can answer (a hit, or a
+/// miss while the snapshot is not amended) takes no lock and writes nothing
+/// in the map; only the reclamation scheme's own bookkeeping is written. A
+/// miss on an amended snapshot locks `mu` and counts in `misses`.
 pub struct Map<K, V, R: Reclaim = DefaultReclaim> {
     /// Go's `mu`, guarding `dirty` and `misses`.
     mu: Mutex<Dirty<K, V>>,
-    /// Go's `read`: the read-only snapshot, loaded without the lock and
-    /// stored only with it held. Null is the empty snapshot, and the low bit
+    /// Go's `read`: the read-only snapshot. Any thread may load it; only a
+    /// holder of `mu` replaces it. Null is the empty snapshot, and the low bit
     /// is Go's `readOnly.amended`: the dirty map has a key the snapshot lacks.
     read: AtomicPtr<ReadOnly<K, V>>,
     /// What frees replaced snapshots and values (Go's garbage collector).
@@ -54,10 +56,12 @@ pub struct Map<K, V, R: Reclaim = DefaultReclaim> {
 
 /// What `mu` guards.
 struct Dirty<K, V> {
-    /// Go's `dirty`: every key in the snapshot that is not expunged, plus the
-    /// new ones; `None` until the first store of a new key after promotion.
+    /// Go's `dirty`: every entry of the snapshot except the expunged ones
+    /// (deleted, null entries included), plus keys the snapshot lacks;
+    /// `None` until the first store of a new key after promotion.
     dirty: Option<Table<K, V>>,
-    /// Go's `misses`: loads that had to lock since the last promotion.
+    /// Go's `misses`: lookups that went on to the dirty table under `mu`
+    /// since `read` was last replaced.
     misses: usize,
 }
 
@@ -195,14 +199,15 @@ where
         let held: Option<Arc<Entry<V>>>;
         if e.is_none() && read.amended {
             let mut d = self.mu.lock();
-            // Promotion may have happened while we waited for the lock; then
-            // the key is in the new snapshot and this is not a miss.
+            // `read` may have been replaced while we queued on `mu`. Only a
+            // lookup that fails in the snapshot now current goes on to
+            // `dirty` and counts.
             read = self.load_read_only(&guard);
             e = read.m.and_then(|m| m.get(key)).map(|e| &**e);
             if e.is_none() && read.amended {
                 held = d.dirty.as_ref().and_then(|t| t.get(key)).cloned();
-                // A miss whether or not the key was there: it takes the slow
-                // path until the dirty map is promoted.
+                // Counted found or not: each trip to `dirty` is work that
+                // the next promotion saves.
                 self.miss_locked(&guard, &mut d);
                 drop(d);
                 e = held.as_deref();
@@ -281,8 +286,9 @@ where
         let read = self.load_read_only(guard);
         if let Some(e) = read.m.and_then(|m| m.get(&key)) {
             if e.unexpunge_locked() {
-                // It was expunged: there is a dirty map and the entry is not
-                // in it. Put it back before anyone can miss it there.
+                // Null must mean "in `dirty`, or no `dirty`". The entry was
+                // left out of an existing `dirty`, so it goes back in while
+                // we still hold `mu`.
                 dirty_of(&mut d).insert(key, Arc::clone(e));
             }
             e.swap_locked(value.publish())
@@ -290,8 +296,8 @@ where
             e.swap_locked(value.publish())
         } else {
             if !read.amended {
-                // The first new key since promotion: build the dirty map and
-                // mark the snapshot incomplete.
+                // No key is missing from the snapshot yet: this one will be,
+                // so `dirty` must exist and `amended` must be set first.
                 self.dirty_locked(&mut d, &read);
                 self.store_read(&d, read.ptr, true);
             }
@@ -309,7 +315,8 @@ where
         V: Clone,
     {
         let guard = self.reclaim.enter();
-        // A key in the snapshot needs no lock.
+        // The lock-free attempt: it settles every key the snapshot holds,
+        // unless the entry is expunged.
         let read = self.load_read_only(&guard);
         let mut value = value;
         if let Some(e) = read.m.and_then(|m| m.get(&key)) {
@@ -435,8 +442,8 @@ where
             if e.is_none() {
                 held = d.dirty.as_ref().and_then(|t| t.get(key)).cloned();
                 if held.is_some() {
-                    // The set of keys did not change, so promotion would make
-                    // this key cheaper: count the miss.
+                    // This lookup needed `dirty`; counting it brings nearer
+                    // the promotion that lets the next one skip the lock.
                     self.miss_locked(&guard, &mut d);
                 }
                 drop(d);
@@ -471,9 +478,10 @@ where
             read = self.load_read_only(&guard);
             e = read.m.and_then(|m| m.get(key)).map(|e| &**e);
             if e.is_none() && read.amended {
-                // Not removed from the dirty map: the comparison may fail.
-                // The entry is expunged once promotion and a new dirty map
-                // leave it behind.
+                // Left in `dirty`: the comparison below may still fail. If it
+                // succeeds, the null entry leaves the tables the usual way:
+                // promoted with `dirty`, expunged by the next `dirty_locked`,
+                // dropped at the promotion after that.
                 held = d.dirty.as_ref().and_then(|t| t.get(key)).cloned();
                 self.miss_locked(&guard, &mut d);
                 drop(d);
@@ -511,8 +519,8 @@ where
         let guard = self.reclaim.enter();
         let mut read = self.load_read_only(&guard);
         if read.amended {
-            // Range is O(n) anyway, so it pays for promoting the dirty map
-            // at once, which makes the snapshot complete.
+            // An amended snapshot lacks keys. Promoting now makes it
+            // complete, and the walk below costs O(n) in any case.
             let mut d = self.mu.lock();
             read = self.load_read_only(&guard);
             if read.amended {
@@ -538,7 +546,7 @@ where
         let guard = self.reclaim.enter();
         let read = self.load_read_only(&guard);
         if read.len() == 0 && !read.amended {
-            // Already clear: allocate nothing.
+            // Nothing to clear, and nothing to publish or retire.
             return;
         }
         let mut d = self.mu.lock();
@@ -549,15 +557,17 @@ where
         // Go clears the dirty table in place. Dropping its entries may run
         // values' `Drop`, so ours is moved out and dropped after unlocking.
         let old_dirty = d.dirty.as_mut().map(std::mem::take);
-        // Do not promote the emptied dirty map on the next operation.
+        // `misses` belongs to the snapshot it was counted against, which
+        // is gone (or was already empty and complete): count from zero.
         d.misses = 0;
         drop(d);
         drop(old_dirty);
     }
 
     // ANCHOR: miss_locked
-    /// Go's `missLocked`: after as many misses as the dirty map has keys,
-    /// copying it has paid for itself, so it becomes the read snapshot.
+    /// Go's `missLocked`: counts one locked lookup. Once the count reaches the
+    /// dirty table's length, the locked lookups have cost about one copy of
+    /// it, and the table moves into a new snapshot.
     fn miss_locked(&self, guard: &R::Guard<'_>, d: &mut MutexGuard<'_, Dirty<K, V>>) {
         d.misses += 1;
         if d.misses < d.dirty.as_ref().map_or(0, HashMap::len) {
