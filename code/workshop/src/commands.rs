@@ -235,8 +235,11 @@ fn explain_failure(ex: &Exercise, flavor: Flavor, report: &cargo::Report) -> Str
             .to_owned(),
         cargo::Kind::Assertion if flavor == Flavor::Loom => {
             "\n  An assertion inside the model failed \
-             in one of the interleavings loom tried: this usually means an ordering is too \
-             weak, so a thread saw an old value (or a missing wake-up left a thread behind)."
+             in one of the interleavings loom tried: read its message first. Two threads \
+             interleaved in an order your code does not handle: a look-then-act that \
+             should be one compare-and-swap, a check not repeated after waiting or after \
+             a failed CAS, a missing wake-up; or an ordering too weak, so a thread saw an \
+             old value."
                 .to_owned()
         }
         cargo::Kind::Miri => "\n  Miri found undefined behaviour: most often a data race, \
