@@ -159,7 +159,7 @@ impl<T: Send + Sync + 'static> PoolRef<'_, T> {
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
         // Acquire: pairs with the Release decrement of each handle dropped
         // since, so their reads are done before we write (killed by the loom
-        // model `handle_writer_after_last_reader`).
+        // model `handle_get_mut_waits_for_readers`).
         if this.slot().refs.load(Acquire) != 1 {
             return None;
         }
@@ -233,8 +233,8 @@ impl<T: Send + Sync + 'static> Drop for PoolRef<'_, T> {
                 return;
             }
             // Acquire: pairs with every other handle's Release decrement, so
-            // all their reads are done before the object is reused (killed by
-            // `handle_writer_after_last_reader`).
+            // all their reads are done before the object is reused or dropped
+            // (killed by `handle_untrack_by_one_holder`).
             fence(Acquire);
         }
         // SAFETY: we were the last handle; the slot came from `Box::leak`.
