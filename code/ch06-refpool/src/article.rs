@@ -1,5 +1,9 @@
 //! The article's `RefPool`, ported as it was written, bugs included.
 //!
+//! Adapted from the `RefPool` sketch in "golang sync包源码阅读", licensed
+//! CC BY 4.0 (<https://creativecommons.org/licenses/by/4.0/>); changed: Go
+//! translated to Rust on this book's `Pool` and `Map`, comments rewritten.
+//!
 //! The author published it untested and said so. This module keeps it that
 //! way on purpose: every bug the chapter finds in it is demonstrated by a
 //! test in `tests/article_bugs.rs` against this type, and shown fixed there

@@ -91,49 +91,18 @@ impl<T: Send + Sync + 'static> fmt::Debug for RefPool<T> {
 /// the pool. Like `Arc<T>`, it gives shared access, `&T`; while it is the
 /// only handle, [`PoolRef::get_mut`] gives `&mut T`.
 ///
-/// The article's bug cannot be written. A holder that gave up its
-/// reference cannot read through it:
+/// The article's bug cannot be written. Each of these is a compile error
+/// (the files are in `compile-fail/`, and the book shows them):
 ///
-/// ```compile_fail,E0382
-/// # use ch06_refpool::handle::RefPool;
-/// let pool = RefPool::new(String::new);
-/// let request = pool.get();
-/// let for_task = request.clone();
-/// drop(for_task); // the task is done with it...
-/// println!("{}", for_task.len()); // ...so it cannot read it any more
-/// # drop(request);
-/// ```
-///
-/// and nobody can write the object while another holder can read it:
-///
-/// ```compile_fail,E0596
-/// # use ch06_refpool::handle::RefPool;
-/// let pool = RefPool::new(String::new);
-/// let request = pool.get();
-/// let for_task = request.clone();
-/// request.push_str("overwritten"); // `Deref` only: no `&mut String` here
-/// # drop(for_task);
-/// ```
-///
-/// (`get_mut` compiles, and answers `None` while `for_task` is alive.) A
-/// handle cannot outlive its pool:
-///
-/// ```compile_fail,E0505
-/// # use ch06_refpool::handle::RefPool;
-/// let pool = RefPool::new(String::new);
-/// let request = pool.get();
-/// drop(pool); // the pool would drop the object under `request`
-/// println!("{}", request.len());
-/// ```
-///
-/// and a handle to an object that is not `Sync` cannot be sent to another
-/// thread (two threads would share it):
-///
-/// ```compile_fail,E0277
-/// # use ch06_refpool::handle::PoolRef;
-/// fn assert_send<S: Send>() {}
-/// assert_send::<PoolRef<'static, std::cell::Cell<u8>>>();
-/// ```
+/// * a holder that gave up its reference cannot read through it;
+#[doc = concat!("```compile_fail,E0382\n", include_str!("../compile-fail/use_after_drop.rs"), "```")]
+/// * nobody writes the object while another holder can read it (`get_mut`
+///   compiles, and answers `None` while another handle is alive);
+#[doc = concat!("```compile_fail,E0596\n", include_str!("../compile-fail/write_while_shared.rs"), "```")]
+/// * a handle cannot outlive its pool;
+#[doc = concat!("```compile_fail,E0505\n", include_str!("../compile-fail/outlive_pool.rs"), "```")]
+/// * a handle to an object that is not `Sync` stays on its thread.
+#[doc = concat!("```compile_fail,E0277\n", include_str!("../compile-fail/not_sync.rs"), "```")]
 pub struct PoolRef<'p, T: Send + Sync + 'static> {
     slot: NonNull<Slot<T>>,
     pool: &'p RefPool<T>,
