@@ -442,6 +442,111 @@ fn all(c: &mut Criterion) {
     pool_expensive_new(c);
     dequeue_owner(c);
     dequeue_steal(c);
+    pool_paths(c);
+}
+
+/// Where `get` spends its time, path by path, on one thread (the steal
+/// path with a second thread that only fills its chain). A breakdown, not
+/// a Go benchmark: each member takes one path of `get`.
+///
+/// * `private`: `put` then `get`, through the private slot: the lookup of
+///   this thread's local and the pin, twice, and a move;
+/// * `private + chain`: two `put`s and two `get`s, the second object going
+///   through the chain's ring (so the ring costs this minus `private`);
+/// * `steal`: a `get` that finds this thread's local empty and pops the
+///   tail of another thread's chain (Go's `getSlow`, first half);
+/// * `victim`: a `get` after `gc()`, from the victim generation (the second
+///   half);
+/// * `miss`: a `get` of an empty pool with no `new`: the whole search, and
+///   the marker that lets the next miss skip the victims.
+///
+/// The timed part of `steal` and `victim` is the gets only: the filling and
+/// the `gc()` run between batches, off the clock.
+fn pool_paths(c: &mut Criterion) {
+    use ch05_pool::Pool;
+    use std::sync::mpsc;
+    use std::time::Instant;
+    const BATCH: u64 = 64;
+
+    let mut group = c.benchmark_group("PoolPaths");
+    group.bench_function("private: put, get", |b| {
+        let p = Pool::<u64>::new();
+        b.iter(|| {
+            p.put(1);
+            black_box(p.get())
+        });
+    });
+    group.bench_function("private + chain: put, put, get, get", |b| {
+        let p = Pool::<u64>::new();
+        b.iter(|| {
+            p.put(1);
+            p.put(2);
+            black_box(p.get());
+            black_box(p.get())
+        });
+    });
+    group.bench_function("steal: get of another thread's object", |b| {
+        let p = Pool::<u64>::new();
+        std::thread::scope(|s| {
+            let (fill, fills) = mpsc::channel::<u64>();
+            let (filled, done) = mpsc::channel::<()>();
+            let p = &p;
+            s.spawn(move || {
+                // Its first object stays in its private slot, out of reach;
+                // every later one goes to its chain, which others steal from.
+                p.put(0);
+                for n in fills {
+                    for _ in 0..n {
+                        p.put(1);
+                    }
+                    filled.send(()).unwrap();
+                }
+            });
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let n = left.min(BATCH);
+                    fill.send(n).unwrap();
+                    done.recv().unwrap();
+                    let t = Instant::now();
+                    for _ in 0..n {
+                        black_box(p.get());
+                    }
+                    spent += t.elapsed();
+                    left -= n;
+                }
+                spent
+            });
+            drop(fill);
+        });
+    });
+    group.bench_function("victim: get after gc()", |b| {
+        let p = Pool::<u64>::new();
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(BATCH);
+                for _ in 0..n {
+                    p.put(1);
+                }
+                p.gc();
+                let t = Instant::now();
+                for _ in 0..n {
+                    black_box(p.get());
+                }
+                spent += t.elapsed();
+                left -= n;
+            }
+            spent
+        });
+    });
+    group.bench_function("miss: get of an empty pool", |b| {
+        let p = Pool::<u64>::new();
+        b.iter(|| black_box(p.get()));
+    });
+    group.finish();
 }
 
 criterion_group!(benches, all);

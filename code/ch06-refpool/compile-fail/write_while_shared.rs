@@ -1,5 +1,5 @@
-// Nobody writes the object while another holder can read it (E0596):
-// a handle derefs to `&T` only.
+// Writing goes through `get_mut` only (E0596): a handle derefs to `&T`,
+// shared or not, and `get_mut` answers `None` while another handle lives.
 use ch06_refpool::handle::RefPool;
 
 fn main() {

@@ -96,12 +96,13 @@ impl<T: Send + Sync + 'static> fmt::Debug for RefPool<T> {
 ///
 /// * a holder that gave up its reference cannot read through it;
 #[doc = concat!("```compile_fail,E0382\n", include_str!("../compile-fail/use_after_drop.rs"), "```")]
-/// * nobody writes the object while another holder can read it (`get_mut`
-///   compiles, and answers `None` while another handle is alive);
+/// * writing goes through `get_mut` only, which answers `None` while
+///   another handle is alive (a handle derefs to `&T`, shared or not);
 #[doc = concat!("```compile_fail,E0596\n", include_str!("../compile-fail/write_while_shared.rs"), "```")]
 /// * a handle cannot outlive its pool;
 #[doc = concat!("```compile_fail,E0505\n", include_str!("../compile-fail/outlive_pool.rs"), "```")]
-/// * a handle to an object that is not `Sync` stays on its thread.
+/// * the object must be `Send + Sync` (clones on two threads share it), so a
+///   handle to a `Cell` cannot even be named.
 #[doc = concat!("```compile_fail,E0277\n", include_str!("../compile-fail/not_sync.rs"), "```")]
 pub struct PoolRef<'p, T: Send + Sync + 'static> {
     slot: NonNull<Slot<T>>,

@@ -7,7 +7,9 @@
 //! * **Identity is the allocation, not `==`.** Objects are `Arc<T>`, keyed
 //!   by the address they point to; two equal objects are two objects. The
 //!   map's entry holds a clone of the `Arc`, so a tracked object's address
-//!   cannot be freed and reused while its entry exists.
+//!   cannot be freed and reused while its entry exists. (As in the
+//!   article, a holder that forgets `done` leaks the object; a `Weak` in the
+//!   entry would reserve the address and let the object drop.)
 //! * **Zero is final.** `add` refuses to raise a count that has reached
 //!   zero, so the last `done` and a late `add` cannot both win.
 //! * **No negative counts.** A `done` with no holder left panics, as Go's

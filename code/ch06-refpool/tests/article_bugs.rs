@@ -552,11 +552,12 @@ fn article_forgotten_done_keeps_the_object_alive_while_the_pool_lives() {
     assert_eq!(counts.drops(), 1);
 }
 
-/// (f) The fixed version's entry holds an `Arc` of the object, which keeps
-/// its address from being reused while it is the key: the same leak, until
-/// the pool is dropped, and the price of keying by object.
+/// (f) The fixed version's entry holds an `Arc` of the object, as the
+/// article's map holds the object, which keeps its address from being
+/// reused while it is the key: the same leak, until the pool is dropped. (A
+/// `Weak` in the entry would reserve the address and let the object drop.)
 #[test]
-fn tracked_forgotten_done_keeps_the_object_alive_still_possible_with_any_map_keyed_pool() {
+fn tracked_forgotten_done_keeps_the_object_alive_as_the_article_does() {
     let (pool, counts) = tracked_pool();
     let x = pool.get();
     drop(x); // forgets its done
