@@ -1,0 +1,3 @@
+module gosync/shapes
+
+go 1.19
