@@ -233,6 +233,16 @@ fn explain_failure(ex: &Exercise, flavor: Flavor, report: &cargo::Report) -> Str
         cargo::Kind::LoomLivelock => "\n  loom's exploration did not end: in some interleaving a \
              thread loops forever (a livelock), waiting for a value no other thread will write."
             .to_owned(),
+        cargo::Kind::Assertion
+            if flavor == Flavor::Loom && first.message.contains("executions (at least") =>
+        {
+            "\n  The model ran, and no assertion in it failed, but loom explored fewer \
+             interleavings than the model is meant to: your code takes fewer steps on the \
+             shared state than the model expects. A fix that passes the plain tests can do \
+             that by skipping a step the race needs (or, rarely, the floor is too high for a \
+             correct fix: then say so to the workshop's maintainers)."
+                .to_owned()
+        }
         cargo::Kind::Assertion if flavor == Flavor::Loom => {
             "\n  An assertion inside the model failed \
              in one of the interleavings loom tried: read its message first. Two threads \

@@ -92,9 +92,12 @@ impl Step {
 /// `done` returns it), or it comes after the count reached zero, and is
 /// refused. It may never return normally and leave the object uncounted:
 /// the pool would hand it to the next `get` while the adder holds it.
+///
+/// The floor on executions is well below the reference solution's (about a
+/// hundred): correct fixes take fewer steps (a learner's explored 71).
 #[test]
 fn a_late_add_racing_the_last_done() {
-    model("a_late_add_racing_the_last_done", 80, || {
+    model("a_late_add_racing_the_last_done", 40, || {
         let pool = pool();
         let x = pool.get();
         let step = Step::new();
@@ -139,7 +142,7 @@ fn a_late_add_racing_the_last_done() {
 /// `done` to see, in every order.
 #[test]
 fn an_untrack_racing_the_other_holders_done() {
-    model("an_untrack_racing_the_other_holders_done", 8, || {
+    model("an_untrack_racing_the_other_holders_done", 5, || {
         let pool = pool();
         let x = pool.get();
         pool.add(&x);
