@@ -64,6 +64,9 @@ pub enum Kind {
     LoomDeadlock,
     /// loom's exploration did not end: a thread spins forever.
     LoomLivelock,
+    /// testkit's floor on a loom model's executions: the model passed, but
+    /// explored fewer interleavings than it is meant to.
+    LoomUnderExplored,
     /// Miri found undefined behaviour (a data race, most often).
     Miri,
     /// The process died under the test (an abort or a signal).
@@ -681,6 +684,8 @@ pub fn classify(message: &str) -> Kind {
         Kind::LoomDeadlock
     } else if message.contains("exceeded maximum number of branches") {
         Kind::LoomLivelock
+    } else if message.starts_with("loom model ") && message.contains(" executions (at least ") {
+        Kind::LoomUnderExplored
     } else {
         Kind::Assertion
     }
@@ -815,6 +820,18 @@ pub fn miri_is_installed() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_below_its_floor_is_told_from_a_failed_assertion() {
+        // testkit::loom_model's text, and an assertion that merely mentions loom.
+        let floor = "loom model m explored only 71 executions (at least 80 expected): the code \
+                     under test takes fewer steps than it should";
+        assert_eq!(classify(floor), Kind::LoomUnderExplored);
+        assert_eq!(
+            classify("assertion `left == right` failed: the loom model saw 3"),
+            Kind::Assertion
+        );
+    }
 
     #[test]
     fn a_hung_process_is_killed_at_the_deadline() {

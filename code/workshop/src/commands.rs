@@ -233,9 +233,7 @@ fn explain_failure(ex: &Exercise, flavor: Flavor, report: &cargo::Report) -> Str
         cargo::Kind::LoomLivelock => "\n  loom's exploration did not end: in some interleaving a \
              thread loops forever (a livelock), waiting for a value no other thread will write."
             .to_owned(),
-        cargo::Kind::Assertion
-            if flavor == Flavor::Loom && first.message.contains("executions (at least") =>
-        {
+        cargo::Kind::LoomUnderExplored => {
             "\n  The model ran, and no assertion in it failed, but loom explored fewer \
              interleavings than the model is meant to: your code takes fewer steps on the \
              shared state than the model expects. A fix that passes the plain tests can do \
