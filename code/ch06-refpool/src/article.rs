@@ -72,6 +72,8 @@ where
             panic!("{INCONSISTENCY}");
         }
         let c = Counter(Arc::new(AtomicI32::new(0)));
+        // SeqCst here and below: Go's atomics are sequentially consistent,
+        // and the sketch is kept as written (mutants.toml).
         c.0.fetch_add(1, SeqCst);
         self.counter.store(x.clone(), c);
         Some(x)
@@ -117,6 +119,7 @@ where
 
     /// The count the map holds for `x`, if it tracks `x` (for the tests).
     pub fn count(&self, x: &T) -> Option<i32> {
+        // SeqCst, as the sketch's others; a snapshot for the tests.
         self.counter.load(x).map(|c| c.0.load(SeqCst))
     }
 

@@ -150,6 +150,7 @@ impl<T: Send + Sync + 'static> PoolRef<'_, T> {
 
     /// The number of handles to this object now (a snapshot).
     pub fn ref_count(this: &Self) -> usize {
+        // Relaxed: a snapshot for callers and tests; it orders nothing.
         this.slot().refs.load(Relaxed)
     }
 

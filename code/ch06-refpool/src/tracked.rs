@@ -104,6 +104,7 @@ impl<T> Shared<T> {
     /// Gives up one reference, and detaches the object too if `detach`.
     /// Returns the count's final word if this was the last reference.
     fn release(&self, detach: bool) -> Option<usize> {
+        // Relaxed: only a guess for the CAS below, which checks it.
         let mut n = self.0.refs.load(Relaxed);
         loop {
             assert!(n & !DETACHED != 0, "{NEGATIVE_COUNT}");
@@ -111,8 +112,10 @@ impl<T> Shared<T> {
             // AcqRel: the Release half orders this holder's use of the
             // object before the count it leaves; the Acquire half, for the
             // last holder, takes every other holder's use before the object
-            // is pooled and handed to someone who may write it (killed by
-            // the loom model `tracked_last_done_sees_every_holder`).
+            // is pooled and handed to someone who may write it. Weakened to
+            // Acquire, the loom model `tracked_last_done_sees_every_holder`
+            // fails; weakened to Release, no model can tell, because under
+            // loom the pool's fallback fence acquires for us (mutants.toml).
             match self.0.refs.compare_exchange_weak(n, next, AcqRel, Relaxed) {
                 Ok(_) => return (next & !DETACHED == 0).then_some(next),
                 Err(now) => n = now,
@@ -237,6 +240,7 @@ impl<T: Send + Sync + 'static> RefPool<T> {
     pub fn count(&self, x: &Arc<T>) -> Option<usize> {
         self.counter
             .load(&key(x))
+            // Relaxed: a snapshot for callers and tests; it orders nothing.
             .map(|c| c.0.refs.load(Relaxed) & !DETACHED)
     }
 
@@ -244,6 +248,7 @@ impl<T: Send + Sync + 'static> RefPool<T> {
     pub fn is_detached(&self, x: &Arc<T>) -> bool {
         self.counter
             .load(&key(x))
+            // Relaxed: a snapshot, as in `count`.
             .is_some_and(|c| c.0.refs.load(Relaxed) & DETACHED != 0)
     }
 
